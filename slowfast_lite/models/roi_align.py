@@ -1,0 +1,101 @@
+"""RoIAlign in plain torch, with the semantics of detectron2 / torchvision ``roi_align``.
+
+Each box is cut into ``oh x ow`` bins; each bin averages ``gh x gw`` bilinear samples placed at the centres of a
+regular grid inside it (``gh = ceil(box_h / oh)`` when ``sampling_ratio`` is 0). With ``aligned=True`` box
+coordinates are shifted by half a pixel so that a continuous coordinate ``x`` sits between pixel centres
+``floor(x - 0.5)`` and ``floor(x - 0.5) + 1``, as in detectron2.
+
+Bilinear sampling is separable: the value of a bin is ``sum_h sum_w Ay[h] F[h, w] Ax[w]`` with one weight vector
+per row bin and one per column bin. So every box becomes two small interpolation matrices, and all boxes are
+pooled by one einsum: vectorised over boxes, differentiable in the features (and in the box coordinates).
+"""
+
+import torch
+from torch import nn
+
+
+def _axis_weights(start, size, bins, sampling_ratio, length):
+    """Interpolation matrix (K, bins, length) of one axis: bin b's average of its bilinear samples.
+
+    start, size: (K,) box start and extent on this axis, in feature-map coordinates.
+    """
+    bin_size = size / bins
+    if sampling_ratio > 0:
+        grid = torch.full_like(size, sampling_ratio, dtype=torch.long)
+    else:
+        grid = torch.ceil(size / bins).long()  # adaptive: about one sample per feature-map cell
+    max_grid = max(int(grid.max()) if grid.numel() else 1, 1)
+
+    step = torch.arange(max_grid, device=size.device, dtype=size.dtype)
+    bin_index = torch.arange(bins, device=size.device, dtype=size.dtype)
+    grid_f = grid.clamp(min=1).to(size.dtype)
+    # (K, bins, max_grid) sample positions; samples beyond a box's own grid size are masked out below
+    pos = (start[:, None, None] + bin_index[None, :, None] * bin_size[:, None, None]
+           + (step[None, None, :] + 0.5) * (bin_size / grid_f)[:, None, None])
+    used = step[None, None, :] < grid[:, None, None]
+    inside = (pos >= -1.0) & (pos <= length)  # samples further out than one pixel read zero
+
+    pos = pos.clamp(min=0)
+    low = pos.floor().long()
+    at_edge = low >= length - 1  # the last row/column interpolates with itself
+    low = torch.where(at_edge, torch.full_like(low, length - 1), low)
+    high = torch.where(at_edge, low, low + 1)
+    frac = torch.where(at_edge, torch.zeros_like(pos), pos - low.to(pos.dtype))
+
+    keep = (used & inside).to(pos.dtype) / grid_f[:, None, None]
+    weights = torch.zeros(size.shape[0], bins, length, device=size.device, dtype=size.dtype)
+    weights.scatter_add_(2, low, (1 - frac) * keep)
+    weights.scatter_add_(2, high, frac * keep)
+    return weights
+
+
+def roi_align(features, boxes, output_size, spatial_scale=1.0, sampling_ratio=0, aligned=True):
+    """Pool one fixed-size feature map per box.
+
+    features: (N, C, H, W). boxes: (K, 5) rows ``[batch_index, x1, y1, x2, y2]`` in input coordinates
+    (multiplied by ``spatial_scale`` to reach feature-map coordinates). output_size: int or (oh, ow).
+    Returns (K, C, oh, ow).
+    """
+    if features.dim() != 4:
+        raise ValueError(f"roi_align: features must be (N, C, H, W), got shape {tuple(features.shape)}")
+    if boxes.dim() != 2 or boxes.shape[1] != 5:
+        raise ValueError(f"roi_align: boxes must be (K, 5) [batch_index, x1, y1, x2, y2], got {tuple(boxes.shape)}")
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    n, c, h, w = features.shape
+    if boxes.shape[0] == 0:
+        return features.new_zeros(0, c, oh, ow)
+
+    coords = boxes.to(torch.float64 if features.dtype == torch.float64 else torch.float32)
+    batch_index = coords[:, 0].long()
+    if batch_index.min() < 0 or batch_index.max() >= n:
+        raise ValueError(f"roi_align: batch_index must be in [0, {n - 1}], got {batch_index.tolist()}")
+    offset = 0.5 if aligned else 0.0
+    x1, y1, x2, y2 = (coords[:, i] * spatial_scale - offset for i in range(1, 5))
+    box_w, box_h = x2 - x1, y2 - y1
+    if not aligned:  # the legacy behaviour: boxes are at least one cell wide
+        box_w, box_h = box_w.clamp(min=1.0), box_h.clamp(min=1.0)
+
+    weights_y = _axis_weights(y1, box_h, oh, sampling_ratio, h).to(features.dtype)
+    weights_x = _axis_weights(x1, box_w, ow, sampling_ratio, w).to(features.dtype)
+    return torch.einsum("kih,kchw,kjw->kcij", weights_y, features[batch_index], weights_x)
+
+
+class RoIAlign(nn.Module):
+    """Module form of :func:`roi_align`: forward(features (N, C, H, W), boxes (K, 5)) -> (K, C, oh, ow)."""
+
+    def __init__(self, output_size, spatial_scale=1.0, sampling_ratio=0, aligned=True):
+        super().__init__()
+        self.output_size = output_size
+        self.spatial_scale = spatial_scale
+        self.sampling_ratio = sampling_ratio
+        self.aligned = aligned
+
+    def forward(self, features, boxes):
+        return roi_align(features, boxes, self.output_size, self.spatial_scale, self.sampling_ratio, self.aligned)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, spatial_scale={self.spatial_scale}, "
+                f"sampling_ratio={self.sampling_ratio}, aligned={self.aligned}")
+
+
+__all__ = ["roi_align", "RoIAlign"]
