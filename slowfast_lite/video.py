@@ -1,5 +1,15 @@
-"""Video files through PyAV: write frames, probe a file, decode only the frames asked for."""
+"""Video files through PyAV: write frames, probe a file, decode only the frames asked for.
 
+Frame ``i`` of a file is the i-th frame in presentation order. Its timestamp is read from the container
+(one pass over the packets, no decoding), so the index <-> time mapping is exact for constant-frame-rate
+files and follows the real timestamps of variable-frame-rate ones. ``read_frames`` seeks to the keyframe
+before each wanted run of frames, decodes forward, stops after the last wanted frame and converts to RGB
+only the frames it returns.
+"""
+
+import bisect
+import functools
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -9,90 +19,258 @@ import numpy as np
 
 
 class VideoDecodeError(Exception):
-    """A video file could not be read; the message names the file and the cause."""
+    """A video file could not be read as asked; the message names the file and the cause."""
 
 
 @dataclass(frozen=True)
 class VideoInfo:
     """What ``probe`` reports about the first video stream of a file."""
 
-    frames: int
-    fps: float
+    frames: int  # number of frames that can be decoded
+    fps: float  # average frame rate (exact for constant-frame-rate files)
     width: int
     height: int
-    duration: float  # seconds
+    duration: float  # seconds, from the first frame's start to the last frame's end
 
+
+# ---------------------------------------------------------------------------------------------------- writing
 
 _CODEC_BY_SUFFIX = {".mp4": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9"}
+_NEEDS_EVEN_SIZE = {"libx264", "libx265"}  # these encoders reject odd sizes in 4:2:0
 
 
-def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420p"):
-    """Write uint8 frames (T, H, W, 3) RGB to ``path`` (mp4, webm or mkv chosen by the suffix).
+def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420p", times=None):
+    """Write uint8 RGB frames (T, H, W, 3) to ``path``; the container (mp4, webm, mkv) follows the suffix.
 
-    codec None picks libx264 for mp4/mkv and libvpx-vp9 for webm. ``gop`` is the keyframe interval in
-    frames (None: the encoder's default long GOP). Returns the path.
+    codec: None picks libx264 (H.264) for mp4/mkv and libvpx-vp9 for webm. gop: keyframe interval in frames
+    (None: the encoder's default long GOP). crf: quality (lower is better; 18 is visually lossless for
+    x264). H.264 in yuv420p needs even sizes: odd sizes raise ValueError (pass ``pix_fmt="yuv444p"`` or use
+    webm). times: optional presentation time in seconds of each frame (increasing) for a variable frame
+    rate; ``fps`` then only sets the timestamp resolution. The file appears atomically. Returns the path.
     """
     path = Path(path)
     frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"{path}: frames must be uint8 (T, H, W, 3), got {frames.dtype} {frames.shape}")
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
+        raise ValueError(f"{path}: frames must be a non-empty uint8 array (T, H, W, 3), got {frames.dtype} "
+                         f"{frames.shape}")
     codec = codec or _CODEC_BY_SUFFIX.get(path.suffix.lower())
     if codec is None:
         raise ValueError(f"{path}: unknown video suffix {path.suffix!r}; use one of {sorted(_CODEC_BY_SUFFIX)}")
     height, width = frames.shape[1:3]
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
-        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        if gop is not None:
-            stream.codec_context.gop_size = int(gop)
-        if codec in ("libx264", "libx265", "libvpx-vp9"):
-            stream.options = {"crf": str(crf)} | ({"b": "0"} if codec == "libvpx-vp9" else {})
-        for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        container.mux(stream.encode())
+    if codec in _NEEDS_EVEN_SIZE and pix_fmt == "yuv420p" and (height % 2 or width % 2):
+        raise ValueError(f"{path}: {codec} with yuv420p needs even width and height, got {width}x{height}; "
+                         "crop or pad to even sizes, or pass pix_fmt='yuv444p'")
+    rate = Fraction(fps).limit_denominator(1001)
+    if times is not None:
+        times = np.asarray(times, dtype=np.float64)
+        if times.shape != (len(frames),) or np.any(np.diff(times) <= 0):
+            raise ValueError(f"{path}: times must hold one increasing time per frame ({len(frames)})")
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # same suffix: it picks the container
+    try:
+        with av.open(str(partial), mode="w") as container:
+            stream = container.add_stream(codec, rate=rate)
+            stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+            if times is not None:  # timestamps in ms ticks carry the irregular spacing
+                stream.codec_context.time_base = Fraction(1, 1000) if rate <= 1000 else 1 / rate
+            if gop is not None:
+                stream.codec_context.gop_size = int(gop)
+            if codec in ("libx264", "libx265", "libvpx-vp9"):
+                stream.options = {"crf": str(crf)} | ({"b": "0"} if codec == "libvpx-vp9" else {})
+            for i, rgb in enumerate(frames):
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                if times is not None:
+                    frame.pts = round(times[i] / stream.codec_context.time_base)
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
+# ---------------------------------------------------------------------------------------------------- reading
+
 def _open(path):
+    """Open ``path`` for reading; every failure becomes a VideoDecodeError naming the file."""
     path = Path(path)
     if not path.exists():
         raise VideoDecodeError(f"{path}: file not found")
+    if not path.is_file():
+        raise VideoDecodeError(f"{path}: not a file")
     if path.stat().st_size == 0:
         raise VideoDecodeError(f"{path}: file is empty (0 bytes)")
     try:
         container = av.open(str(path))
-    except av.FFmpegError as err:
-        raise VideoDecodeError(f"{path}: not a readable video container ({err})") from err
+    except (av.FFmpegError, UnicodeDecodeError) as err:
+        raise VideoDecodeError(f"{path}: cannot be opened as a video: damaged, truncated or not a video "
+                               f"({err})") from err
     if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["none"]
         container.close()
-        raise VideoDecodeError(f"{path}: has no video stream")
-    return container
+        raise VideoDecodeError(f"{path}: has no video stream (streams: {', '.join(kinds)})")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"  # frame and slice threads, as many as the decoder likes
+    return container, stream
 
 
-def _decode_all(path):
-    with _open(path) as container:
+@dataclass(frozen=True)
+class _Index:
+    """Presentation timestamps of every frame (stream time base) and which frames are keyframes."""
+
+    pts: tuple  # sorted, one per frame
+    frame_of_pts: dict  # pts -> frame index
+    keyframes: tuple  # frame indices of keyframes, sorted
+    time_base: Fraction
+    end_pts: int  # end of the last frame
+    average_rate: Fraction | None  # what the container says
+    width: int
+    height: int
+
+
+@functools.lru_cache(maxsize=256)
+def _index_cached(path, size, mtime_ns):
+    container, stream = _open(path)
+    with container:
+        entries = []  # (pts, is_keyframe, duration) in decode order
         try:
-            return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+            for packet in container.demux(stream):
+                if packet.size == 0 or packet.is_discard:
+                    continue
+                pts = packet.pts if packet.pts is not None else packet.dts
+                if pts is None:
+                    raise VideoDecodeError(f"{path}: frames carry no timestamps; cannot index them")
+                entries.append((pts, packet.is_keyframe, packet.duration or 0))
         except av.FFmpegError as err:
-            raise VideoDecodeError(f"{path}: decoding failed ({err})") from err
+            raise VideoDecodeError(f"{path}: reading packets failed ({err})") from err
+        if not entries:
+            raise VideoDecodeError(f"{path}: the video stream holds no frames")
+        entries.sort()
+        pts = tuple(e[0] for e in entries)
+        if len(set(pts)) != len(pts):
+            raise VideoDecodeError(f"{path}: several frames share one timestamp; cannot index them")
+        last_duration = entries[-1][2] or (pts[-1] - pts[0]) // max(len(pts) - 1, 1)
+        return _Index(
+            pts=pts,
+            frame_of_pts={p: i for i, p in enumerate(pts)},
+            keyframes=tuple(i for i, e in enumerate(entries) if e[1]) or (0,),
+            time_base=stream.time_base,
+            end_pts=pts[-1] + last_duration,
+            average_rate=stream.average_rate,
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+        )
+
+
+def _index(path) -> _Index:
+    """The frame index of ``path``, cached until the file changes (size or modification time)."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None  # _open names the problem
+    return _index_cached(str(path), stat and stat.st_size, stat and stat.st_mtime_ns)
 
 
 def probe(path) -> VideoInfo:
-    """Frame count, frame rate, size and duration of the first video stream of ``path``."""
-    with _open(path) as container:
-        stream = container.streams.video[0]
-        fps = float(stream.average_rate or stream.guessed_rate or 0)
-        width, height = stream.codec_context.width, stream.codec_context.height
-        count = stream.frames
-    if count <= 0:
-        count = len(_decode_all(path))
-    return VideoInfo(frames=count, fps=fps, width=width, height=height, duration=count / fps if fps else 0.0)
+    """Frame count, frame rate, size and duration of the first video stream of ``path``.
+
+    The count is that of the frames present (webm/mkv headers carry none; it is counted from the packets).
+    """
+    index = _index(path)
+    duration = float((index.end_pts - index.pts[0]) * index.time_base)
+    fps = float(index.average_rate) if index.average_rate else len(index.pts) / duration
+    return VideoInfo(frames=len(index.pts), fps=fps, width=index.width, height=index.height, duration=duration)
+
+
+def frame_times(path) -> np.ndarray:
+    """Presentation time in seconds of every frame, relative to the first one: float64 (frames,).
+
+    Exact for constant frame rate (``i / fps`` up to the container's time base); the real times for
+    variable frame rate. ``np.searchsorted(frame_times(path), t, side="right") - 1`` is the frame shown at t.
+    """
+    index = _index(path)
+    pts = np.asarray(index.pts, dtype=np.int64)
+    return (pts - pts[0]) * float(index.time_base)
+
+
+def _check_indices(path, indices, num_frames) -> np.ndarray:
+    array = np.asarray(indices)
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{path}: frame indices must be integers, got dtype {array.dtype}")
+    array = array.astype(np.int64).reshape(-1)
+    bad = array[(array < 0) | (array >= num_frames)]
+    if bad.size:
+        raise VideoDecodeError(f"{path}: frame index {int(bad[0])} is out of range: the video has {num_frames} "
+                               f"frames (valid 0..{num_frames - 1}; negative indices are not allowed)")
+    return array
+
+
+def _plan(wanted, keyframes):
+    """Group sorted unique frame indices into runs that each start with one seek: [(keyframe, [indices])].
+
+    A new run starts whenever a keyframe lies after the last frame decoded so far and at or before the
+    next wanted frame: seeking there skips decoding the frames in between.
+    """
+    runs = []
+    for i in wanted:
+        key = keyframes[bisect.bisect_right(keyframes, i) - 1]
+        if runs and key <= runs[-1][1][-1]:
+            runs[-1][1].append(i)
+        else:
+            runs.append((key, [i]))
+    return runs
+
+
+def _decode_run(path, container, stream, index, keyframe, wanted, rows, out):
+    """Seek to ``keyframe``, decode forward and write each wanted frame into its rows of ``out``."""
+    todo = set(wanted)
+    earlier = index.keyframes[max(index.keyframes.index(keyframe) - 1, 0)]
+    # A container may land after the frame we need (seek imprecision): then retry from an earlier keyframe.
+    for start in dict.fromkeys([keyframe, earlier, 0]):
+        container.seek(index.pts[start], stream=stream, backward=True)
+        landed = None
+        try:
+            for frame in container.decode(stream):
+                i = index.frame_of_pts.get(frame.pts)
+                if i is None:
+                    continue
+                if landed is None:
+                    landed = i
+                    if landed > wanted[0]:
+                        break
+                if i in todo:
+                    rgb = frame.to_ndarray(format="rgb24")
+                    if rgb.shape != out.shape[1:]:
+                        raise VideoDecodeError(f"{path}: frame {i} is {rgb.shape[1]}x{rgb.shape[0]}, the first "
+                                               f"is {out.shape[2]}x{out.shape[1]}: the frame size changes")
+                    out[rows[i]] = rgb
+                    todo.discard(i)
+                if i >= wanted[-1]:
+                    break
+        except av.FFmpegError as err:
+            raise VideoDecodeError(f"{path}: decoding failed near frame {wanted[0]} ({err})") from err
+        if landed is not None and landed <= wanted[0]:
+            break
+    if todo:
+        raise VideoDecodeError(f"{path}: frame {min(todo)} could not be decoded (damaged or truncated file)")
 
 
 def read_frames(path, indices) -> np.ndarray:
-    """Decode the frames at ``indices`` (any order, repeats allowed) as uint8 (T, H, W, 3) RGB."""
-    frames = _decode_all(path)
-    indices = np.asarray(indices, dtype=np.int64)
-    if indices.size and (indices.min() < 0 or indices.max() >= len(frames)):
-        raise VideoDecodeError(f"{path}: frame index out of range [0, {len(frames)})")
-    return np.stack([frames[i] for i in indices]) if indices.size else np.zeros((0, 0, 0, 3), np.uint8)
+    """Decode the frames at ``indices`` as uint8 RGB (T, H, W, 3), T = len(indices).
+
+    Indices may come in any order and repeat (each distinct frame is decoded and converted once). An index
+    outside [0, frames) raises VideoDecodeError: clamp first (``sampling`` does).
+    """
+    index = _index(path)
+    indices = _check_indices(path, indices, len(index.pts))
+    out = np.empty((len(indices), index.height, index.width, 3), dtype=np.uint8)
+    if not len(indices):
+        return out
+    rows = {}
+    for row, i in enumerate(indices.tolist()):
+        rows.setdefault(i, []).append(row)
+    container, stream = _open(path)
+    with container:
+        for keyframe, wanted in _plan(sorted(rows), index.keyframes):
+            _decode_run(path, container, stream, index, keyframe, wanted, rows, out)
+    return out
