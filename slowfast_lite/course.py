@@ -91,12 +91,20 @@ def _ipython():
 
 
 def _peak_rss_mb():
+    """Peak resident memory of this process in MB.
+
+    Linux: VmHWM, which starts afresh at exec (ru_maxrss would carry over the runner's own peak from the fork).
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)  # kB
     try:
         import resource
     except ImportError:  # Windows
         return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)  # bytes on macOS, KiB on Linux
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 1)  # bytes on macOS
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+"""The course runner: recording, choosing notebooks, checking parameters, executing, reporting, resuming."""
+
+import json
+import sys
+import types
+
+import nbformat
+import numpy as np
+import pytest
+
+from slowfast_lite import course
+
+
+def write_notebook(folder, name, parameters, *cells):
+    """A small course-like notebook: a title, a `parameters` cell, then code cells."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), params] + [nbformat.v4.new_code_cell(c) for c in cells]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+# --- record ---------------------------------------------------------------------------------------------
+
+
+def test_record_writes_the_sidecar_and_returns_the_value(tmp_path, monkeypatch):
+    sidecar = tmp_path / "numbers.json"
+    monkeypatch.setenv(course.RECORD_ENV, str(sidecar))
+    value = np.float32(0.75)
+    assert course.record("top1", value) is value
+    course.record("name", "slowfast_tiny")
+    course.record("top1", 0.8)  # a second write of a key replaces it
+    assert json.loads(sidecar.read_text()) == {"name": "slowfast_tiny", "top1": 0.8}
+
+
+def test_record_outside_a_run_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv(course.RECORD_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert course.record("top1", 3) == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_record_rejects_values_json_cannot_hold(tmp_path, monkeypatch):
+    monkeypatch.setenv(course.RECORD_ENV, str(tmp_path / "numbers.json"))
+    with pytest.raises(TypeError, match="'model'"):
+        course.record("model", object())
+
+
+# --- the kernel probe -----------------------------------------------------------------------------------
+
+
+def test_kernel_probe_writes_peak_host_and_gpu_memory(tmp_path, monkeypatch):
+    callbacks = []
+    shell = types.SimpleNamespace(events=types.SimpleNamespace(register=lambda event, f: callbacks.append((event, f))))
+    monkeypatch.setattr(course, "_ipython", lambda: shell)
+    monkeypatch.setenv(course.STATS_ENV, str(tmp_path / "stats.json"))
+    cuda = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: True,
+                                 max_memory_allocated=lambda: 3 * 2**20)
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda))
+    course.install_kernel_probe()
+    [(event, write_stats)] = callbacks
+    assert event == "post_run_cell"
+    write_stats(None)
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["peak_gpu_mb"] == 3.0
+    assert stats["peak_host_mb"] > 10  # this very process, in MB
+
+
+# --- choosing notebooks and parameters ------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_course(tmp_path):
+    folder = tmp_path / "notebooks"
+    write_notebook(folder, "01_first", "size = 4  # side\nname = 'x'\nrate = 0.5\nflag = False\nsteps = 2 * 3\n")
+    write_notebook(folder, "00_zero", "seed = 0\n")
+    (folder / "notes.ipynb").write_text("{}")  # not a course notebook: no NN_ prefix
+    return folder
+
+
+def test_discover_and_select_keep_course_order(small_course):
+    notebooks = course.discover(small_course)
+    assert [p.stem for p in notebooks] == ["00_zero", "01_first"]
+    assert [p.stem for p in course.select(notebooks, "1")] == ["01_first"]
+    assert [p.stem for p in course.select(notebooks, ["01_first", "00"])] == ["00_zero", "01_first"]
+    with pytest.raises(course.CourseError, match="07"):
+        course.select(notebooks, "01,07")
+    with pytest.raises(course.CourseError, match="no course notebooks"):
+        course.discover(small_course / "missing")
+
+
+def test_parameters_are_read_as_values(small_course):
+    params = course.notebook_parameters(small_course / "01_first.ipynb")
+    assert params == {"size": 4, "name": "x", "rate": 0.5, "flag": False, "steps": "2 * 3"}
+    assert isinstance(params["steps"], course.Expression)
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"01_first": {"sise": 8}}, "01_first: parameter 'sise' is not in its parameters cell"),
+    ({"01_first": {"size": "8"}}, "'size' = '8' is of type str"),
+    ({"01_first": {"flag": 1}}, "'flag' = 1 is of type int"),
+    ({"01_first": {"size": 8.0}}, "'size' = 8.0 is of type float"),
+    ({"02_missing": {"size": 8}}, "not there: 02_missing"),
+])
+def test_bad_overrides_are_errors_that_name_notebook_and_key(small_course, override, message):
+    with pytest.raises(course.CourseError, match=message):
+        course.resolve_parameters("quick", course.discover(small_course), override)
+
+
+def test_good_overrides_are_kept(small_course):
+    override = {"01_first": {"size": 8, "rate": 1, "steps": 4, "name": "y"}}
+    resolved = course.resolve_parameters("quick", course.discover(small_course), override)
+    assert resolved == {"00_zero": {}, "01_first": override["01_first"]}
+    with pytest.raises(course.CourseError, match="unknown profile 'huge'"):
+        course.resolve_parameters("huge", course.discover(small_course))
+
+
+def test_profiles_are_checked_against_their_notebooks(small_course, monkeypatch):
+    monkeypatch.setitem(course.PROFILES, "full", {"01_first": {"size": 64, "epochs": 30}})
+    with pytest.raises(course.CourseError, match="'epochs' is not in its parameters cell"):
+        course.resolve_parameters("full", course.discover(small_course))
+
+
+def test_set_option_parses_python_values():
+    assert course._parse_override("06_training:epochs=3") == ("06_training", "epochs", 3)
+    assert course._parse_override("06_training:device=cuda") == ("06_training", "device", "cuda")
+    assert course._parse_override("06_training:seeds=[0, 1]") == ("06_training", "seeds", [0, 1])
+    with pytest.raises(course.CourseError, match="NOTEBOOK:KEY=VALUE"):
+        course._parse_override("epochs=3")
+
+
+# --- running --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runnable_course(tmp_path):
+    folder = tmp_path / "notebooks"
+    write_notebook(folder, "00_records", "size = 4  # side\n",
+                   "import os\nfrom slowfast_lite import course\nprint(os.getcwd())",
+                   "ballast = b'x' * (300 * 2**20)  # 300 MB the probe must see",
+                   "course.record('area', size * size)")
+    write_notebook(folder, "01_fails", "divisor = 0\n", "numbers = [1, 2]", "ratio = 1 / divisor\n# why")
+    write_notebook(folder, "02_after", "seed = 0\n", "from slowfast_lite import course\ncourse.record('ran', True)")
+    return folder
+
+
+def test_run_executes_in_order_reports_failures_and_resumes(runnable_course, tmp_path):
+    out = tmp_path / "run"
+    lines = []
+    report = course.run("quick", out, overrides={"00_records": {"size": 5}}, notebooks_dir=runnable_course,
+                        log=lines.append)
+    assert [r.name for r in report.results] == ["00_records", "01_fails", "02_after"]
+    first, failed, after = report.results
+    assert first.status == "ok" and first.metrics == {"area": 25} and first.parameters == {"size": 5}
+    assert failed.status == "failed" and failed.error.startswith("cell 4 (`ratio = 1 / divisor`): ZeroDivisionError")
+    assert after.status == "ok" and after.metrics == {"ran": True}, "a failure does not stop later notebooks"
+    assert not report.ok
+    # the probe measured each kernel, not the runner: only the first notebook holds 300 MB more
+    assert first.peak_host_mb - after.peak_host_mb > 250
+    assert first.peak_gpu_mb is None
+    executed = nbformat.read(out / "00_records.ipynb", as_version=4)
+    printed_cwd = next(c for c in executed.cells if "os.getcwd" in c.source).outputs[0]["text"].strip()
+    assert printed_cwd == str(runnable_course), "notebooks run in their own folder"
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    saved = json.loads((out / "report.json").read_text())
+    assert [r["status"] for r in saved["results"]] == ["ok", "failed", "ok"]
+    markdown = (out / "report.md").read_text()
+    assert "| 01_fails | failed |" in markdown and "ZeroDivisionError" in markdown and "area=25" in markdown
+    assert any("[2/3] 01_fails: failed" in line for line in lines)
+
+    # resume: what succeeded with the same source and parameters is skipped, the rest runs again
+    again = course.run("quick", out, resume=True, overrides={"00_records": {"size": 5}},
+                       notebooks_dir=runnable_course, fail_fast=True, log=lines.append)
+    assert [(r.name, r.resumed) for r in again.results] == [("00_records", True), ("01_fails", False)]
+    assert again.results[0].metrics == {"area": 25}
+    changed = course.run("quick", out, only="00", resume=True, overrides={"00_records": {"size": 6}},
+                         notebooks_dir=runnable_course, log=lines.append)
+    assert changed.results[0].resumed is False and changed.results[0].metrics == {"area": 36}
+
+
+def test_cli_exit_codes(runnable_course, tmp_path, capsys):
+    args = ["--notebooks", str(runnable_course), "--out", str(tmp_path / "cli")]
+    assert course.cli(args + ["--only", "02"]) == 0
+    assert "| 02_after | ok |" in capsys.readouterr().out
+    assert course.cli(args + ["--only", "01", "--set", "01_fails:divisor=2"]) == 0
+    assert course.cli(args + ["--only", "01"]) == 1
+    assert course.cli(args + ["--set", "01_fails:divisr=2"]) == 2
+    assert "01_fails: parameter 'divisr'" in capsys.readouterr().err
+    assert course.cli(args + ["--dry-run", "--set", "00_records:size=9"]) == 0
+    assert "00_records: size=9" in capsys.readouterr().out
