@@ -1,0 +1,172 @@
+"""Spatial transforms of clips (C, T, H, W), PySlowFast's recipe: scale the short side, crop, flip, normalise.
+
+Every geometric transform also moves boxes (K, 4) = (x1, y1, x2, y2) in pixels when given them, and then
+returns ``(clip, boxes)``; without boxes it returns the clip alone. Boxes use continuous pixel coordinates
+(a box covering the whole W x H frame is (0, 0, W, H)), the convention of aligned RoIAlign. The functions
+work on any leading dimensions, so a batch (N, C, T, H, W) goes through the same calls.
+Random choices come from ``rng``, a ``random.Random`` (None: the global ``random`` module, which PyTorch's
+DataLoader seeds differently in each worker).
+"""
+
+import math
+import random
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+MEAN = 0.45  # Kinetics RGB mean and std in [0, 1], the same for the three channels (PySlowFast)
+STD = 0.225
+
+
+def to_clip(frames) -> torch.Tensor:
+    """uint8 frames (T, H, W, 3) (NumPy or torch) -> float32 clip (C, T, H, W) in [0, 1]."""
+    frames = torch.as_tensor(np.asarray(frames) if not torch.is_tensor(frames) else frames)
+    if frames.dim() != 4 or frames.shape[-1] != 3:
+        raise ValueError(f"frames must be (T, H, W, 3), got shape {tuple(frames.shape)}")
+    return frames.permute(3, 0, 1, 2).float().div_(255)
+
+
+def to_frames(clip, mean=0.0, std=1.0) -> np.ndarray:
+    """float clip (C, T, H, W) -> uint8 frames (T, H, W, 3) for display; pass the ``normalize`` mean and std
+    to undo it."""
+    clip = clip.detach().cpu().float()
+    clip = clip * _per_channel(std, clip) + _per_channel(mean, clip)
+    return clip.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 3, 0).numpy()
+
+
+def _per_channel(value, clip):
+    """A scalar or one value per channel, shaped to broadcast over (..., C, T, H, W)."""
+    return torch.as_tensor(value, dtype=clip.dtype, device=clip.device).reshape(-1, 1, 1, 1)
+
+
+def normalize(clip, mean=MEAN, std=STD) -> torch.Tensor:
+    """(clip - mean) / std, with scalars or one value per channel."""
+    return (clip - _per_channel(mean, clip)) / _per_channel(std, clip)
+
+
+def _as_boxes(boxes):
+    boxes = torch.as_tensor(boxes, dtype=torch.float32)
+    if boxes.dim() != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"boxes must be (K, 4) = (x1, y1, x2, y2), got shape {tuple(boxes.shape)}")
+    return boxes
+
+
+def _result(clip, boxes):
+    return clip if boxes is None else (clip, boxes)
+
+
+def short_side_scale(clip, size, boxes=None, antialias=False):
+    """Resize (bilinear) so the short side is ``size`` and the long side keeps the aspect ratio (floored)."""
+    if not clip.is_floating_point():
+        raise ValueError(f"short_side_scale needs a float clip (use to_clip first), got {clip.dtype}")
+    height, width = clip.shape[-2:]
+    if min(height, width) == size:
+        return _result(clip, None if boxes is None else _as_boxes(boxes))
+    if width < height:
+        new_height, new_width = int(math.floor(height / width * size)), size
+    else:
+        new_height, new_width = size, int(math.floor(width / height * size))
+    # Channels and time are independent images to interpolate: fold them into one batch of planes.
+    planes = clip.reshape(1, -1, height, width)
+    resized = F.interpolate(planes, size=(new_height, new_width), mode="bilinear", align_corners=False,
+                            antialias=antialias).reshape(*clip.shape[:-2], new_height, new_width)
+    if boxes is not None:
+        scale = torch.tensor([new_width / width, new_height / height] * 2)
+        boxes = _as_boxes(boxes) * scale
+    return _result(resized, boxes)
+
+
+def random_short_side_scale(clip, min_size, max_size, boxes=None, rng=None):
+    """``short_side_scale`` to a size drawn uniformly in [min_size, max_size] (training jitter)."""
+    size = int(round((rng or random).uniform(min_size, max_size)))
+    return short_side_scale(clip, size, boxes)
+
+
+def crop(clip, top, left, height, width, boxes=None):
+    """Cut the window [top, top + height) x [left, left + width); boxes are shifted and clipped to it
+    (a box wholly outside becomes zero-area)."""
+    full_height, full_width = clip.shape[-2:]
+    if not (0 <= top and top + height <= full_height and 0 <= left and left + width <= full_width):
+        raise ValueError(f"crop {height}x{width} at (top={top}, left={left}) does not fit a {full_height}x"
+                         f"{full_width} clip")
+    cropped = clip[..., top:top + height, left:left + width]
+    if boxes is not None:
+        boxes = _as_boxes(boxes) - torch.tensor([left, top, left, top], dtype=torch.float32)
+        boxes[:, 0::2] = boxes[:, 0::2].clamp(0, width)
+        boxes[:, 1::2] = boxes[:, 1::2].clamp(0, height)
+    return _result(cropped, boxes)
+
+
+def _check_fits(clip, size):
+    height, width = clip.shape[-2:]
+    if size > height or size > width:
+        raise ValueError(f"crop size {size} is larger than the clip ({height}x{width}); scale it first")
+    return height, width
+
+
+def random_crop(clip, size, boxes=None, rng=None):
+    """A ``size`` x ``size`` crop at a uniformly random position."""
+    height, width = _check_fits(clip, size)
+    rng = rng or random
+    return crop(clip, rng.randint(0, height - size), rng.randint(0, width - size), size, size, boxes)
+
+
+def uniform_crop(clip, size, spatial_index, boxes=None):
+    """PySlowFast's test crops along the long side: 0 left (or top), 1 centre, 2 right (or bottom)."""
+    if spatial_index not in (0, 1, 2):
+        raise ValueError(f"spatial_index must be 0, 1 or 2, got {spatial_index}")
+    height, width = _check_fits(clip, size)
+    top, left = math.ceil((height - size) / 2), math.ceil((width - size) / 2)
+    if spatial_index != 1:
+        if height > width:
+            top = 0 if spatial_index == 0 else height - size
+        else:
+            left = 0 if spatial_index == 0 else width - size
+    return crop(clip, top, left, size, size, boxes)
+
+
+def center_crop(clip, size, boxes=None):
+    """The centre ``size`` x ``size`` crop (``uniform_crop`` index 1)."""
+    return uniform_crop(clip, size, 1, boxes)
+
+
+def three_crops(clip, size) -> list:
+    """The three test crops [left, centre, right] (top/centre/bottom for portrait clips)."""
+    return [uniform_crop(clip, size, i) for i in range(3)]
+
+
+def horizontal_flip(clip, boxes=None):
+    """Mirror left-right; a box (x1, y1, x2, y2) becomes (W - x2, y1, W - x1, y2)."""
+    width = clip.shape[-1]
+    flipped = clip.flip(-1)
+    if boxes is not None:
+        boxes = _as_boxes(boxes).clone()
+        boxes[:, [0, 2]] = width - boxes[:, [2, 0]]
+    return _result(flipped, boxes)
+
+
+def random_horizontal_flip(clip, p=0.5, boxes=None, rng=None):
+    """``horizontal_flip`` with probability ``p``."""
+    if (rng or random).random() < p:
+        return horizontal_flip(clip, boxes)
+    return _result(clip, None if boxes is None else _as_boxes(boxes))
+
+
+def train_augment(clip, crop_size=224, scale_range=(256, 320), flip=True, boxes=None, rng=None):
+    """PySlowFast's training view: random short side in ``scale_range``, random crop, random flip."""
+    given = boxes is not None
+    boxes = _as_boxes(boxes) if given else torch.zeros(0, 4)  # always carry boxes: one code path
+    clip, boxes = random_short_side_scale(clip, *scale_range, boxes=boxes, rng=rng)
+    clip, boxes = random_crop(clip, crop_size, boxes=boxes, rng=rng)
+    if flip:
+        clip, boxes = random_horizontal_flip(clip, boxes=boxes, rng=rng)
+    return _result(clip, boxes if given else None)
+
+
+def spatial_views(clip, crop_size=256, short_side=256, num_crops=3) -> list:
+    """PySlowFast's test views of one clip: short side ``short_side``, then 3 uniform crops (or 1 centre)."""
+    if num_crops not in (1, 3):
+        raise ValueError(f"num_crops must be 1 or 3, got {num_crops}")
+    clip = short_side_scale(clip, short_side)
+    return three_crops(clip, crop_size) if num_crops == 3 else [center_crop(clip, crop_size)]
