@@ -31,6 +31,7 @@ class VideoInfo:
     width: int
     height: int
     duration: float  # seconds, from the first frame's start to the last frame's end
+    constant_rate: bool = True  # False when the frame timestamps are irregular (variable frame rate)
 
 
 # ---------------------------------------------------------------------------------------------------- writing
@@ -122,7 +123,7 @@ class _Index:
     keyframes: tuple  # frame indices of keyframes, sorted
     time_base: Fraction
     end_pts: int  # end of the last frame
-    average_rate: Fraction | None  # what the container says
+    rate: Fraction | None  # what the container says the frame rate is
     width: int
     height: int
 
@@ -155,7 +156,7 @@ def _index_cached(path, size, mtime_ns):
             keyframes=tuple(i for i, e in enumerate(entries) if e[1]) or (0,),
             time_base=stream.time_base,
             end_pts=pts[-1] + last_duration,
-            average_rate=stream.average_rate,
+            rate=stream.average_rate or stream.guessed_rate,
             width=stream.codec_context.width,
             height=stream.codec_context.height,
         )
@@ -175,11 +176,18 @@ def probe(path) -> VideoInfo:
     """Frame count, frame rate, size and duration of the first video stream of ``path``.
 
     The count is that of the frames present (webm/mkv headers carry none; it is counted from the packets).
+    A constant-frame-rate file reports the container's exact rate; a variable one frames / duration.
     """
     index = _index(path)
+    frames = len(index.pts)
     duration = float((index.end_pts - index.pts[0]) * index.time_base)
-    fps = float(index.average_rate) if index.average_rate else len(index.pts) / duration
-    return VideoInfo(frames=len(index.pts), fps=fps, width=index.width, height=index.height, duration=duration)
+    steps = np.diff(np.asarray(index.pts, dtype=np.int64))
+    constant = steps.size == 0 or int(steps.max() - steps.min()) <= 1  # 1 tick: rounding to the time base
+    if constant and index.rate:
+        fps = float(index.rate)
+    else:
+        fps = frames / duration if duration > 0 else 0.0
+    return VideoInfo(frames, fps, index.width, index.height, duration, constant_rate=constant)
 
 
 def frame_times(path) -> np.ndarray:
