@@ -1,0 +1,273 @@
+"""The SlowFast network and its family (Slow-only, Fast-only), the named configurations, ``build_model``.
+
+A network is stem ``s1`` -> [lateral ``s1_fuse``] -> ``s2`` -> [``s2_fuse``] -> ... -> ``s5`` -> ``head``,
+each holding every pathway's part; its state_dict keys are exactly PySlowFast's (662 for SlowFast R50).
+"""
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .fusion import LATERALS, make_lateral
+from .heads import ClassificationHead, RoIActionHead
+from .pathways import BLOCKS_PER_DEPTH, MultiPathwayStage, MultiPathwayStem, fast_pathway, slow_pathway
+from .resnet3d import init_weights
+
+PATHWAYS = {"slowfast": ("slow", "fast"), "slow": ("slow",), "fast": ("fast",)}
+
+
+@dataclass(frozen=True)
+class SlowFastConfig:
+    """Everything that defines a network of the family, in the paper's symbols.
+
+    T is the number of Slow frames and tau the Slow stride in raw frames; Fast sees alpha*T frames, one every
+    tau/alpha. PySlowFast's config counts the other way round: ``NUM_FRAMES`` = alpha*T (Fast frames) and
+    ``SAMPLING_RATE`` = tau/alpha (Fast stride); see the properties ``num_frames`` and ``sampling_rate``.
+    """
+
+    name: str = "custom"
+    pathways: str = "slowfast"  # "slowfast", "slow" (Slow-only) or "fast" (Fast-only)
+    depth: int = 50  # ResNet depth: 18 (basic blocks), 50 or 101 (bottlenecks)
+    stage_blocks: tuple = None  # residual blocks in res2..res5, overrides the depth's (e.g. (1, 1, 1, 1))
+    width: int = 64  # C: channels of the Slow conv1; res2..res5 bottlenecks are C, 2C, 4C, 8C wide
+    T: int = 4  # Slow frames
+    tau: int = 16  # Slow temporal stride, in raw frames
+    alpha: int = 8  # Fast frames per Slow frame
+    beta: float = 1 / 8  # Fast channels per Slow channel
+    fusion: str = "tconv"  # lateral connection: "tconv", "tsample", "ttoc_concat", "ttoc_sum" or "none"
+    fusion_kernel: int = 5  # temporal kernel of the T-conv lateral (5 in 4x16, 7 in 8x8)
+    fusion_channel_ratio: int = 2  # T-conv outputs this many times beta*C channels
+    slow_temporal_kernels: tuple = (1, 1, 1, 3, 3)  # kT of conv1, res2..res5 in Slow (none before res4)
+    fast_temporal_kernels: tuple = (5, 3, 3, 3, 3)  # kT of conv1, res2..res5 in Fast
+    nonlocal_blocks: tuple = ((), (), (), ())  # Slow only: per res2..res5, blocks followed by a non-local block
+    nonlocal_kind: str = "softmax"  # "softmax" (embedded Gaussian) or "dot_product"
+    detection: bool = False  # res5 stride 1 dilation 2 (features at 1/16) and the RoI action head
+    num_classes: int = 400
+    dropout: float = 0.5  # before the final linear layer
+    crop_size: int = 224  # training crop: sets the head's pooling window (res5 size); larger test crops give a grid
+    in_channels: int = 3
+
+    def __post_init__(self):
+        for key in ("stage_blocks", "slow_temporal_kernels", "fast_temporal_kernels"):
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, tuple(getattr(self, key)))
+        object.__setattr__(self, "nonlocal_blocks", tuple(tuple(b) for b in self.nonlocal_blocks))
+        self._validate()
+
+    def _validate(self):
+        def bad(key, rule):
+            raise ValueError(f"SlowFastConfig {self.name!r}: {key}={getattr(self, key)!r} {rule}")
+
+        if self.pathways not in PATHWAYS:
+            bad("pathways", f"must be one of {tuple(PATHWAYS)}")
+        if self.fusion not in LATERALS:
+            bad("fusion", f"must be one of {LATERALS}")
+        if self.stage_blocks is None and self.depth not in BLOCKS_PER_DEPTH:
+            bad("depth", f"must be one of {tuple(BLOCKS_PER_DEPTH)} (or give stage_blocks)")
+        if self.stage_blocks is not None and (len(self.stage_blocks) != 4 or min(self.stage_blocks) < 1):
+            bad("stage_blocks", "must be 4 positive block counts (res2..res5)")
+        for key in ("slow_temporal_kernels", "fast_temporal_kernels"):
+            if len(getattr(self, key)) != 5 or any(k < 1 or k % 2 == 0 for k in getattr(self, key)):
+                bad(key, "must be 5 odd kernel sizes (conv1, res2..res5)")
+        if len(self.nonlocal_blocks) != 4:
+            bad("nonlocal_blocks", "must give 4 tuples of block indices (res2..res5)")
+        if self.fusion_kernel < 1 or self.fusion_kernel % 2 == 0:
+            bad("fusion_kernel", "must be odd (5 or 7 in the paper)")
+        if not (0 < self.beta <= 1):
+            bad("beta", "must be in (0, 1], e.g. 1/8")
+        for key in ("width", "T", "tau", "alpha", "num_classes", "crop_size", "in_channels", "fusion_channel_ratio"):
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
+                bad(key, "must be a positive integer")
+        if self.tau % self.alpha:
+            bad("tau", f"must be a multiple of alpha={self.alpha} (the Fast stride is tau/alpha)")
+
+    @property
+    def blocks(self):
+        """Residual blocks per stage res2..res5."""
+        return self.stage_blocks or BLOCKS_PER_DEPTH[self.depth]
+
+    @property
+    def bottleneck(self):
+        return self.depth != 18
+
+    @property
+    def pathway_names(self):
+        return PATHWAYS[self.pathways]
+
+    @property
+    def frames(self):
+        """Input frames of each pathway: Slow T, Fast alpha*T."""
+        return tuple(self.T if p == "slow" else self.alpha * self.T for p in self.pathway_names)
+
+    @property
+    def num_frames(self):
+        """PySlowFast's NUM_FRAMES: frames decoded per clip (those of the fastest pathway)."""
+        return max(self.frames)
+
+    @property
+    def sampling_rate(self):
+        """PySlowFast's SAMPLING_RATE: raw-frame stride of the fastest pathway (tau/alpha with Fast)."""
+        return self.tau // self.alpha if "fast" in self.pathway_names else self.tau
+
+    @property
+    def window(self):
+        """Raw frames one clip spans: T * tau (64 for 4x16 and 8x8)."""
+        return self.T * self.tau
+
+    def input_shapes(self, batch=1, crop=None):
+        """Expected input shapes, one (N, C, T_p, H, W) per pathway, at ``crop`` (default: the training crop)."""
+        crop = crop or self.crop_size
+        return [(batch, self.in_channels, t, crop, crop) for t in self.frames]
+
+    def replace(self, **overrides):
+        """A copy with some fields changed (unknown keys raise a ValueError that lists the valid ones)."""
+        fields = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - fields)
+        if unknown:
+            raise ValueError(f"unknown SlowFastConfig key(s) {unknown}; valid keys: {sorted(fields)}")
+        return dataclasses.replace(self, **overrides)
+
+
+_4x16 = dict(T=4, tau=16, alpha=8, fusion_kernel=5)
+_8x8 = dict(T=8, tau=8, alpha=4, fusion_kernel=7)
+_NL_R50 = ((), (1, 3), (1, 3, 5), ())  # PySlowFast's NLN configs: after blocks 1,3 of res3 and 1,3,5 of res4
+_TINY = dict(stage_blocks=(1, 1, 1, 1), width=16, beta=1 / 4, T=4, tau=8, alpha=4, fusion_kernel=5, crop_size=112)
+
+CONFIGS = {c.name: c for c in [
+    SlowFastConfig("slowfast_r50_4x16", **_4x16),
+    SlowFastConfig("slowfast_r50_8x8", **_8x8),
+    SlowFastConfig("slowfast_r50_4x16_nl", nonlocal_blocks=_NL_R50, nonlocal_kind="dot_product", **_4x16),
+    SlowFastConfig("slowfast_r50_8x8_nl", nonlocal_blocks=_NL_R50, nonlocal_kind="dot_product", **_8x8),
+    SlowFastConfig("slowfast_r101_8x8", depth=101, **dict(_8x8, fusion_kernel=5)),
+    SlowFastConfig("slow_r50_4x16", pathways="slow", **_4x16),
+    SlowFastConfig("slow_r50_8x8", pathways="slow", **_8x8),
+    SlowFastConfig("fast_r50", pathways="fast", **_4x16),  # the paper's Fast-only 32x2
+    SlowFastConfig("slowfast_tiny", **_TINY),
+    SlowFastConfig("slow_tiny", pathways="slow", **_TINY),
+    SlowFastConfig("fast_tiny", pathways="fast", **_TINY),
+]}
+
+
+class SlowFast(nn.Module):
+    """SlowFast, Slow-only or Fast-only network (``config.pathways``), for classification or detection.
+
+    ``model(pathways)`` takes a list of (N, 3, T_p, H, W) tensors, ``[slow, fast]`` (one element for
+    Slow-only/Fast-only), never modifies it and returns logits (N, num_classes); in detection mode
+    ``model(pathways, boxes)`` takes boxes (K, 5) = (batch_index, x1, y1, x2, y2) and returns (K, num_classes).
+    ``model.predict(...)`` returns probabilities instead (softmax averaged over positions / sigmoid).
+    """
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        specs = [slow_pathway(config) if p == "slow" else fast_pathway(config) for p in config.pathway_names]
+        self.s1 = MultiPathwayStem(specs, config.in_channels)
+        channels = [s.channels[0] for s in specs]
+        for k in range(4):
+            if len(specs) == 2:
+                fuse = make_lateral(config.fusion, channels[0], channels[1], config.alpha, config.fusion_kernel,
+                                    config.fusion_channel_ratio)
+                self.add_module(f"s{k + 1}_fuse", fuse)
+                channels[0] = fuse.out_channels
+            self.add_module(f"s{k + 2}", MultiPathwayStage(specs, k, channels))
+            channels = [s.channels[k + 1] for s in specs]
+        if config.detection:
+            self.head = RoIActionHead(channels, config.num_classes, dropout=config.dropout)
+        else:
+            pool = -(-config.crop_size // 32)  # res5 size of a training crop (stride 32, rounding up)
+            self.head = ClassificationHead(channels, config.num_classes, pool, config.dropout)
+        init_weights(self)
+
+    @property
+    def pathway_names(self):
+        return self.config.pathway_names
+
+    def stages(self):
+        """(name, module) in execution order: s1, s1_fuse, s2, ..., s5 (without the head)."""
+        names = ["s1"] + [n for k in range(1, 5) for n in (f"s{k}_fuse", f"s{k + 1}")]
+        return [(n, getattr(self, n)) for n in names if hasattr(self, n)]
+
+    def features(self, pathways):
+        """res5 features of each pathway: list of (N, C_p, T_p, H/32, W/32) (H/16 in detection mode)."""
+        self.check_inputs(pathways)
+        xs = list(pathways)
+        for _, stage in self.stages():
+            xs = stage(xs)
+        return xs
+
+    def forward(self, pathways, boxes=None):
+        if self.config.detection:
+            if boxes is None:
+                raise ValueError("a detection model needs boxes: model(pathways, boxes) with boxes (K, 5) = "
+                                 "(batch_index, x1, y1, x2, y2) in input pixels")
+            return self.head(self.features(pathways), boxes)
+        if boxes is not None:
+            raise ValueError("boxes given to a classification model; build it with detection=True for boxes")
+        return self.head(self.features(pathways))
+
+    def predict(self, pathways, boxes=None):
+        """Probabilities: softmax per position averaged over positions (classification), sigmoid per box (detection)."""
+        if self.config.detection:
+            return self.head.predict(self.features(pathways), boxes)
+        return self.head.predict(self.features(pathways))
+
+    def input_shapes(self, batch=1, crop=None):
+        """Expected input shapes [(N, 3, T, H, W), (N, 3, alpha*T, H, W)] (one per pathway) at ``crop``."""
+        return self.config.input_shapes(batch, crop)
+
+    def example_inputs(self, batch=1, crop=None, device=None, generator=None):
+        """Random input pathways of the expected shapes (``device="meta"`` for shape-only work)."""
+        return [torch.randn(s, device=device, generator=generator) for s in self.input_shapes(batch, crop)]
+
+    def example_boxes(self, batch=1, crop=None, device=None):
+        """One central box per clip, (batch, 5) = (batch_index, x1, y1, x2, y2): inputs for detection mode."""
+        crop = crop or self.config.crop_size
+        boxes = torch.tensor([[i, crop / 4, crop / 4, 3 * crop / 4, 3 * crop / 4] for i in range(batch)])
+        return boxes.to(device)
+
+    def check_inputs(self, pathways):
+        """Raise a ValueError stating the expected shapes unless ``pathways`` fits this model."""
+        cfg = self.config
+        names = ", ".join(self.pathway_names)
+        expected = " and ".join(f"{p} (N, {cfg.in_channels}, {'T' if p == 'slow' else 'alpha*T'}, H, W)"
+                                for p in self.pathway_names)
+        example = ", ".join(str(s) for s in self.input_shapes(2))
+        rule = (f"{cfg.name} expects a list [{names}]: {expected}, alpha={cfg.alpha}; e.g. [{example}] for a batch "
+                f"of 2 {cfg.crop_size}^2 clips of T={cfg.T} (see slowfast_lite.sampling.pack_pathways)")
+        if not isinstance(pathways, (list, tuple)):
+            got = f"a tensor of shape {tuple(pathways.shape)}" if isinstance(pathways, torch.Tensor) else repr(pathways)
+            raise ValueError(f"{rule}; got {got}. Wrap it: model([{names}])")
+        shapes = [tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__ for x in pathways]
+        if len(pathways) != len(self.pathway_names) or not all(isinstance(x, torch.Tensor) for x in pathways):
+            raise ValueError(f"{rule}; got a list of {len(pathways)}: {shapes}")
+        ok = all(len(s) == 5 and s[1] == cfg.in_channels and s[0] == shapes[0][0] and s[3:] == shapes[0][3:]
+                 for s in shapes)
+        if ok and len(shapes) == 2:
+            ok = shapes[1][2] == cfg.alpha * shapes[0][2]
+        if not ok:
+            raise ValueError(f"{rule}; got {shapes}")
+
+    def extra_repr(self):
+        return f"name={self.config.name!r}, pathways={self.config.pathways!r}"
+
+
+def build_model(name_or_config, num_classes=None, **overrides):
+    """A network of the family, freshly initialised.
+
+    ``name_or_config``: a name of ``CONFIGS`` (``slowfast_r50_4x16``, ``slowfast_r50_8x8``, ``slow_r50_4x16``,
+    ``slow_r50_8x8``, ``fast_r50``, ``slowfast_r101_8x8``, ``slowfast_tiny``, ...) or a ``SlowFastConfig``.
+    ``num_classes``: default the config's (400). ``overrides``: any ``SlowFastConfig`` field, e.g.
+    ``alpha=4, beta=1/16, fusion="tsample", detection=True``. Build on the meta device
+    (``with torch.device("meta"): ...``) to count cost without allocating weights.
+    """
+    if isinstance(name_or_config, SlowFastConfig):
+        config = name_or_config
+    elif name_or_config in CONFIGS:
+        config = CONFIGS[name_or_config]
+    else:
+        raise ValueError(f"unknown model {name_or_config!r}; named models: {sorted(CONFIGS)}")
+    if num_classes is not None:
+        overrides["num_classes"] = num_classes
+    return SlowFast(config.replace(**overrides) if overrides else config)
