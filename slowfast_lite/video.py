@@ -216,13 +216,13 @@ def _check_indices(path, indices, num_frames) -> np.ndarray:
 def _plan(wanted, keyframes):
     """Group sorted unique frame indices into runs that each start with one seek: [(keyframe, [indices])].
 
-    A new run starts whenever a keyframe lies after the last frame decoded so far and at or before the
-    next wanted frame: seeking there skips decoding the frames in between.
+    A new run starts when the next wanted frame has a keyframe at or before it that lies beyond the frame
+    after the last one decoded so far: seeking there skips decoding the frames in between.
     """
     runs = []
     for i in wanted:
         key = keyframes[bisect.bisect_right(keyframes, i) - 1]
-        if runs and key <= runs[-1][1][-1]:
+        if runs and key <= runs[-1][1][-1] + 1:
             runs[-1][1].append(i)
         else:
             runs.append((key, [i]))
