@@ -1,0 +1,161 @@
+"""ipywidgets explorers for the notebooks. Each keeps its state in plain attributes, so it can be driven and
+checked without a browser (set a slider's ``value``, then read the indices and the rendered images)."""
+
+import io
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.image import imsave
+
+from slowfast_lite import sampling, video, viz
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """PNG encoding of a uint8 image (H, W, 3)."""
+    buffer = io.BytesIO()
+    imsave(buffer, image, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def figure_png(fig: Figure) -> bytes:
+    """PNG encoding of a matplotlib figure made with ``Figure()`` (no pyplot, so nothing is shown twice)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def shrink(frames: np.ndarray, factor: int) -> np.ndarray:
+    """Downscale frames (T, H, W, 3) uint8 by an integer ``factor`` (mean of factor x factor blocks)."""
+    if factor <= 1:
+        return frames
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+    return torch.nn.functional.avg_pool2d(x, factor).round().byte().permute(0, 2, 3, 1).numpy()
+
+
+def load_small(path, max_width: int = 240, chunk: int = 32) -> tuple[np.ndarray, float]:
+    """All frames of a video, shrunk to at most ``max_width`` pixels wide: (uint8 (T, H, W, 3), fps).
+
+    Read in chunks, so a long HD clip never sits in memory at full size.
+    """
+    info = video.probe(path)
+    factor = -(-info.width // max_width)
+    parts = [shrink(video.read_frames(path, range(first, min(first + chunk, info.frames))), factor)
+             for first in range(0, info.frames, chunk)]
+    return np.concatenate(parts), info.fps
+
+
+class FrameRateExplorer:
+    """Watch which frames the Slow and Fast pathways take from a clip, and how tau and alpha change that.
+
+    ``video_or_path``: a video file, or uint8 frames (T, H, W, 3) with ``fps``. The clip window (``slow_frames``
+    * tau frames at 30 fps, scaled to the video's rate) is centred on the current frame, clamped to the video;
+    inside it the indices follow PySlowFast (``slowfast_lite.sampling``). Display it as the last expression
+    of a cell. State: ``current``, ``window``, ``fast_indices``, ``slow_indices``; images: ``frame_image``,
+    ``timeline_image``, ``slow_strip``, ``fast_strip`` (PNG bytes in ``.value``).
+    """
+
+    def __init__(self, video_or_path, tau: int = 16, alpha: int = 8, slow_frames: int = 4, fps: float | None = None,
+                 max_width: int = 240, thumb_height: int = 40, interval_ms: int = 150):
+        if isinstance(video_or_path, (str, Path)):
+            frames, file_fps = load_small(video_or_path, max_width)
+            fps = fps or file_fps
+        else:
+            frames = np.asarray(video_or_path)
+            if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+                raise ValueError(f"frames must be uint8 (T, H, W, 3), got {frames.dtype} {frames.shape}")
+            frames = shrink(frames, -(-frames.shape[2] // max_width))
+            fps = fps or 30.0
+        self.frames, self.fps, self.slow_frames = frames, float(fps), slow_frames
+        self.thumbs = shrink(frames, max(1, frames.shape[1] // thumb_height))
+        last = len(frames) - 1
+
+        self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval_ms, description="play")
+        self.frame_slider = widgets.IntSlider(value=0, min=0, max=last, description="frame")
+        self.tau_slider = widgets.IntSlider(value=tau, min=1, max=32, description="tau")
+        self.alpha_slider = widgets.IntSlider(value=alpha, min=1, max=16, description="alpha")
+        # a kernel-side link: the slider follows Play in a browser and in a test alike
+        widgets.link((self.play, "value"), (self.frame_slider, "value"))
+        self.frame_image = widgets.Image(format="png")
+        self.timeline_image = widgets.Image(format="png")
+        self.slow_strip = widgets.Image(format="png")
+        self.fast_strip = widgets.Image(format="png")
+        self.caption = widgets.HTML()
+        for widget, name in [(self.play, "sf-play"), (self.frame_slider, "sf-frame-slider"),
+                             (self.tau_slider, "sf-tau"), (self.alpha_slider, "sf-alpha"),
+                             (self.frame_image, "sf-frame"), (self.timeline_image, "sf-timeline"),
+                             (self.slow_strip, "sf-slow-strip"), (self.fast_strip, "sf-fast-strip"),
+                             (self.caption, "sf-caption")]:
+            widget.add_class(name)
+
+        self.frame_slider.observe(self._on_change, names="value")
+        self.tau_slider.observe(self._on_change, names="value")
+        self.alpha_slider.observe(self._on_change, names="value")
+        self.widget = widgets.VBox([
+            widgets.HBox([self.play, self.frame_slider]),
+            widgets.HBox([self.tau_slider, self.alpha_slider]),
+            widgets.HBox([self.frame_image, widgets.VBox([self.caption, self.timeline_image])]),
+            widgets.HTML("<b>Slow frames</b>"), self.slow_strip,
+            widgets.HTML("<b>Fast frames</b>"), self.fast_strip,
+        ])
+        self._update()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def current(self) -> int:
+        return self.frame_slider.value
+
+    @property
+    def tau(self) -> int:
+        return self.tau_slider.value
+
+    @property
+    def alpha(self) -> int:
+        return self.alpha_slider.value
+
+    def _sample(self):
+        """(window, fast indices, slow indices) for the current frame, tau and alpha."""
+        n, num_fast = len(self.frames), self.alpha * self.slow_frames
+        window = sampling.window_size(num_fast, self.tau / self.alpha, self.fps)
+        start = min(max(self.current - (window - 1) / 2, 0.0), max(n - window, 0.0))
+        fast = sampling.fast_indices(start, start + window - 1, num_fast, n)
+        slow = fast[sampling.slow_indices(num_fast, self.alpha)]
+        # indices are the floor of float positions (PySlowFast's rule), so the window's edges are floored too
+        return (int(start), min(int(start + window - 1), n - 1)), fast.numpy(), slow.numpy()
+
+    def _on_change(self, _change=None):
+        self._update()
+
+    def _update(self):
+        self.window, self.fast_indices, self.slow_indices = self._sample()
+        self.frame_image.value = png_bytes(self.frames[self.current])
+        self.timeline_image.value = self._timeline_png()
+        self.slow_strip.value = png_bytes(self._strip(self.slow_indices, viz.PATHWAY_COLORS["slow"]))
+        self.fast_strip.value = png_bytes(self._strip(self.fast_indices, viz.PATHWAY_COLORS["fast"], columns=16))
+        slow_rate, fast_rate = 30.0 / self.tau, 30.0 * self.alpha / self.tau
+        self.caption.value = (
+            f"frame {self.current} of {len(self.frames)} ({self.current / self.fps:.2f} s); clip window "
+            f"{self.window[0]}-{self.window[1]}<br>"
+            f"<span style='color:{viz.PATHWAY_COLORS['slow']}'>Slow</span>: {len(self.slow_indices)} frames, "
+            f"{slow_rate:.3g} per second &nbsp; "
+            f"<span style='color:{viz.PATHWAY_COLORS['fast']}'>Fast</span>: {len(self.fast_indices)} frames, "
+            f"{fast_rate:.3g} per second")
+
+    # ------------------------------------------------------------------ rendering
+    def _timeline_png(self) -> bytes:
+        fig = Figure(figsize=(5.6, 1.5), dpi=80, layout="constrained")
+        viz.plot_sampling_timeline(fig.add_subplot(), len(self.frames), self.slow_indices, self.fast_indices,
+                                   window=self.window, current=self.current)
+        return figure_png(fig)
+
+    def _strip(self, indices, color: str, columns: int | None = None) -> np.ndarray:
+        """Thumbnails of the frames at ``indices``; the one nearest the current frame gets a dark border."""
+        rgb = tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+        nearest = int(np.argmin(np.abs(indices - self.current)))
+        borders = [(20, 20, 20) if i == nearest else rgb for i in range(len(indices))]
+        return viz.montage(self.thumbs[indices], columns=columns, pad=2, borders=borders)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
