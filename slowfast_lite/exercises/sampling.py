@@ -1,0 +1,100 @@
+"""Self-checks for the exercises of notebooks 00 (overview) and 01 (sampling).
+
+Each ``check_*`` prints what is right or wrong about an answer and returns True or False.
+"""
+
+import numpy as np
+import torch
+
+from slowfast_lite import sampling
+from slowfast_lite.data.synthetic import wrap_turn
+
+
+def _verdict(ok: bool, good: str, bad: str) -> bool:
+    print(("correct: " + good) if ok else ("not yet: " + bad))
+    return ok
+
+
+def check_rates(slow_per_second, fast_per_second, tau: int, alpha: int, target_fps: float = 30.0) -> bool:
+    """Frames per second of video time that each pathway sees (Slow: target_fps / tau; Fast: alpha times more)."""
+    slow, fast = target_fps / tau, target_fps * alpha / tau
+    ok_slow = np.isclose(slow_per_second, slow, rtol=1e-3)
+    ok_fast = np.isclose(fast_per_second, fast, rtol=1e-3)
+    if not ok_slow:
+        print(f"Slow: {slow_per_second} is off; one frame every tau = {tau} frames of a {target_fps:g}-fps video")
+    if not ok_fast:
+        print(f"Fast: {fast_per_second} is off; Fast takes alpha = {alpha} frames for each Slow frame")
+    return _verdict(bool(ok_slow and ok_fast), f"Slow sees {slow:.4g} and Fast {fast:.4g} frames per second",
+                    "see the hints above")
+
+
+def check_cost_ratio(ratio, alpha: int, beta: float) -> bool:
+    """Multiply-adds of a Fast layer relative to the matching Slow layer (same kernel): alpha * beta**2."""
+    expected = alpha * beta ** 2
+    if np.isclose(ratio, alpha * beta, rtol=1e-3):
+        print("hint: beta scales both the input and the output channels of a layer")
+    return _verdict(bool(np.isclose(ratio, expected, rtol=1e-3)),
+                    f"alpha * beta^2 = {expected:.4g}: alpha times the frames, beta^2 of the channel pairs",
+                    f"{ratio} is not the ratio; count frames x input channels x output channels")
+
+
+def check_fast_indices(indices, video_length: int, fps: float, clip_index: int = 0, num_clips: int = 1,
+                       tau: int = 16, alpha: int = 8, slow_frames: int = 4) -> bool:
+    """Fast frame indices of test clip ``clip_index`` of ``num_clips``, by PySlowFast's rule."""
+    expected = sampling.clip_indices(video_length, fps, clip_index, num_clips, slow_frames, tau, alpha).tolist()
+    got = [int(i) for i in np.asarray(indices).reshape(-1)]
+    if len(got) != len(expected):
+        return _verdict(False, "", f"{len(got)} indices; the Fast pathway takes alpha * T = {len(expected)}")
+    wrong = [k for k, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b]
+    if wrong and max(got) > video_length - 1:
+        print(f"hint: indices past the last frame ({video_length - 1}) are clamped to it")
+    elif wrong:
+        print("hint: torch.linspace(start, end, alpha * T) then .long() truncates; start = delta * i / num_clips")
+    return _verdict(not wrong, f"all {len(expected)} indices match PySlowFast",
+                    f"positions {wrong[:5]} differ, e.g. {got[wrong[0]] if wrong else ''} vs "
+                    f"{expected[wrong[0]] if wrong else ''}")
+
+
+def check_pack_pathways(fn, alpha: int = 8) -> bool:
+    """``fn(frames, alpha) -> [slow, fast]`` must equal the package's ``pack_pathways`` on clips and batches."""
+    generator = torch.Generator().manual_seed(0)
+    for shape in [(3, 32, 4, 5), (2, 3, 32, 4, 5), (3, 16, 2, 2)]:
+        frames = torch.rand(shape, generator=generator)
+        expected = sampling.pack_pathways(frames, alpha)
+        got = fn(frames.clone(), alpha)
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            return _verdict(False, "", "return a list [slow, fast]")
+        for name, a, b in [("slow", got[0], expected[0]), ("fast", got[1], expected[1])]:
+            if tuple(a.shape) != tuple(b.shape):
+                return _verdict(False, "", f"{name} has shape {tuple(a.shape)} for input {shape}, "
+                                           f"expected {tuple(b.shape)}")
+            if not torch.equal(a, b):
+                return _verdict(False, "", f"{name} holds the wrong frames for input {shape}; "
+                                           "Slow takes fast frames linspace(0, T_fast - 1, T_fast // alpha)")
+    return _verdict(True, "your pack_pathways matches the package on clips and batches", "")
+
+
+def check_still_speed(degrees_per_frame, spokes: int, slow_stride: int, fast_stride: int) -> bool:
+    """A speed (degrees per frame) at which the wheel stands still at ``slow_stride`` and Fast sees it turn."""
+    half = 180.0 / spokes
+    slow_turn = float(wrap_turn(degrees_per_frame * slow_stride, spokes))
+    fast_turn = degrees_per_frame * fast_stride
+    still = abs(slow_turn) < 1e-6
+    resolved = 0 < abs(fast_turn) < half
+    if not still:
+        print(f"at the Slow stride the wheel still turns {slow_turn:.3g} degrees per sample "
+              f"(it looks the same after {360 / spokes:g} degrees)")
+    if still and not resolved:
+        print(f"the Fast step {fast_turn:.3g} degrees is not below half a spoke period ({half:g}): Fast aliases too")
+    return _verdict(still and resolved,
+                    f"{degrees_per_frame:g} degrees per frame: Slow sees it stand still, Fast sees it turn "
+                    f"{fast_turn:.3g} degrees per sample", "see above")
+
+
+def check_fast_limit(degrees_per_frame, spokes: int, max_gap: int) -> bool:
+    """The fastest speed whose direction every step of the Fast pathway (gaps up to ``max_gap``) still tells."""
+    expected = 180.0 / spokes / max_gap
+    return _verdict(bool(np.isclose(degrees_per_frame, expected, rtol=1e-3)),
+                    f"below {expected:.4g} degrees per frame every Fast step turns less than half a spoke period",
+                    f"{degrees_per_frame} is not the limit; the largest step ({max_gap} frames) must stay below "
+                    f"half of 360 / spokes degrees")

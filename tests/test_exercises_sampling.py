@@ -1,0 +1,44 @@
+import torch
+
+from slowfast_lite import sampling
+from slowfast_lite.exercises import sampling as ex
+
+
+def test_check_rates(capsys):
+    assert ex.check_rates(1.875, 15, tau=16, alpha=8)
+    assert not ex.check_rates(2, 15, tau=16, alpha=8)
+    assert "Slow" in capsys.readouterr().out
+
+
+def test_check_cost_ratio():
+    assert ex.check_cost_ratio(0.125, alpha=8, beta=1 / 8)
+    assert not ex.check_cost_ratio(1.0, alpha=8, beta=1 / 8)
+
+
+def test_check_fast_indices():
+    right = sampling.clip_indices(40, 30, 0, 1)
+    assert ex.check_fast_indices(right, 40, 30)
+    assert not ex.check_fast_indices(torch.arange(0, 64, 2), 40, 30)
+    assert not ex.check_fast_indices(right[:16], 40, 30)
+
+
+def test_check_pack_pathways():
+    assert ex.check_pack_pathways(sampling.pack_pathways)
+
+    def every_eighth(frames, alpha):
+        return [frames[..., ::alpha, :, :], frames]
+
+    assert not ex.check_pack_pathways(every_eighth)
+    assert not ex.check_pack_pathways(lambda frames, alpha: frames)
+
+
+def test_check_still_speed():
+    assert ex.check_still_speed(3.75, spokes=6, slow_stride=16, fast_stride=2)
+    assert not ex.check_still_speed(4.0, spokes=6, slow_stride=16, fast_stride=2)
+    # still at the Slow rate, but so fast that Fast aliases as well
+    assert not ex.check_still_speed(15.0, spokes=6, slow_stride=16, fast_stride=2)
+
+
+def test_check_fast_limit():
+    assert ex.check_fast_limit(15.0, spokes=4, max_gap=3)
+    assert not ex.check_fast_limit(22.5, spokes=4, max_gap=3)
