@@ -157,5 +157,10 @@ class FrameRateExplorer:
         borders = [(20, 20, 20) if i == nearest else rgb for i in range(len(indices))]
         return viz.montage(self.thumbs[indices], columns=columns, pad=2, borders=borders)
 
+    def __repr__(self) -> str:
+        return (f"FrameRateExplorer({len(self.frames)} frames at {self.fps:g} fps, tau={self.tau}, "
+                f"alpha={self.alpha}, frame {self.current})")
+
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        # the live widget for a browser; a one-line text (not the children's PNG bytes) for everything else
+        return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}

@@ -106,3 +106,9 @@ def test_shrink_averages_blocks():
     frames = np.zeros((1, 4, 4, 3), dtype=np.uint8)
     frames[0, :2, :2] = 200
     assert shrink(frames, 2)[0, :, :, 0].tolist() == [[200, 0], [0, 0]]
+
+
+def test_display_gives_the_live_widget_and_a_short_text(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == "FrameRateExplorer(90 frames at 30 fps, tau=16, alpha=8, frame 0)"
