@@ -7,7 +7,6 @@ before each wanted run of frames, decodes forward, stops after the last wanted f
 only the frames it returns.
 """
 
-import bisect
 import functools
 import os
 from dataclasses import dataclass
@@ -118,9 +117,8 @@ def _open(path):
 class _Index:
     """Presentation timestamps of every frame (stream time base) and which frames are keyframes."""
 
-    pts: tuple  # sorted, one per frame
-    frame_of_pts: dict  # pts -> frame index
-    keyframes: tuple  # frame indices of keyframes, sorted
+    pts: np.ndarray  # int64 (frames,), increasing: frame i is shown at pts[i]
+    keyframes: np.ndarray  # int64, the indices of the keyframes, increasing
     time_base: Fraction
     end_pts: int  # end of the last frame
     rate: Fraction | None  # what the container says the frame rate is
@@ -128,8 +126,14 @@ class _Index:
     height: int
 
 
-@functools.lru_cache(maxsize=256)
-def _index_cached(path, size, mtime_ns):
+    def frame_at(self, pts):
+        """Index of the frame with timestamp ``pts``, or None."""
+        i = int(np.searchsorted(self.pts, pts))
+        return i if pts is not None and i < len(self.pts) and self.pts[i] == pts else None
+
+
+@functools.lru_cache(maxsize=256)  # a 15-minute 30 fps video takes about 0.2 MB
+def _index_cached(path, size, mtime_ns, inode):
     container, stream = _open(path)
     with container:
         entries = []  # (pts, is_keyframe, duration) in decode order
@@ -146,16 +150,16 @@ def _index_cached(path, size, mtime_ns):
         if not entries:
             raise VideoDecodeError(f"{path}: the video stream holds no frames")
         entries.sort()
-        pts = tuple(e[0] for e in entries)
-        if len(set(pts)) != len(pts):
+        pts = np.array([e[0] for e in entries], dtype=np.int64)
+        if np.any(np.diff(pts) == 0):
             raise VideoDecodeError(f"{path}: several frames share one timestamp; cannot index them")
         last_duration = entries[-1][2] or (pts[-1] - pts[0]) // max(len(pts) - 1, 1)
+        keyframes = np.array([i for i, e in enumerate(entries) if e[1]] or [0], dtype=np.int64)
         return _Index(
             pts=pts,
-            frame_of_pts={p: i for i, p in enumerate(pts)},
-            keyframes=tuple(i for i, e in enumerate(entries) if e[1]) or (0,),
+            keyframes=keyframes,
             time_base=stream.time_base,
-            end_pts=pts[-1] + last_duration,
+            end_pts=int(pts[-1] + last_duration),
             rate=stream.average_rate or stream.guessed_rate,
             width=stream.codec_context.width,
             height=stream.codec_context.height,
@@ -163,13 +167,13 @@ def _index_cached(path, size, mtime_ns):
 
 
 def _index(path) -> _Index:
-    """The frame index of ``path``, cached until the file changes (size or modification time)."""
-    path = Path(path)
+    """The frame index of ``path``, cached until the file changes (size, modification time or inode)."""
+    path = Path(path).resolve()
     try:
         stat = path.stat()
     except OSError:
-        stat = None  # _open names the problem
-    return _index_cached(str(path), stat and stat.st_size, stat and stat.st_mtime_ns)
+        return _index_cached(str(path), None, None, None)  # not cached: _open names the problem
+    return _index_cached(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 def probe(path) -> VideoInfo:
@@ -180,8 +184,8 @@ def probe(path) -> VideoInfo:
     """
     index = _index(path)
     frames = len(index.pts)
-    duration = float((index.end_pts - index.pts[0]) * index.time_base)
-    steps = np.diff(np.asarray(index.pts, dtype=np.int64))
+    duration = float((index.end_pts - int(index.pts[0])) * index.time_base)
+    steps = np.diff(index.pts)
     constant = steps.size == 0 or int(steps.max() - steps.min()) <= 1  # 1 tick: rounding to the time base
     if constant and index.rate:
         fps = float(index.rate)
@@ -197,8 +201,7 @@ def frame_times(path) -> np.ndarray:
     variable frame rate. ``np.searchsorted(frame_times(path), t, side="right") - 1`` is the frame shown at t.
     """
     index = _index(path)
-    pts = np.asarray(index.pts, dtype=np.int64)
-    return (pts - pts[0]) * float(index.time_base)
+    return (index.pts - index.pts[0]) * float(index.time_base)
 
 
 def _check_indices(path, indices, num_frames) -> np.ndarray:
@@ -221,7 +224,7 @@ def _plan(wanted, keyframes):
     """
     runs = []
     for i in wanted:
-        key = keyframes[bisect.bisect_right(keyframes, i) - 1]
+        key = int(keyframes[np.searchsorted(keyframes, i, side="right") - 1])
         if runs and key <= runs[-1][1][-1] + 1:
             runs[-1][1].append(i)
         else:
@@ -232,14 +235,14 @@ def _plan(wanted, keyframes):
 def _decode_run(path, container, stream, index, keyframe, wanted, rows, out):
     """Seek to ``keyframe``, decode forward and write each wanted frame into its rows of ``out``."""
     todo = set(wanted)
-    earlier = index.keyframes[max(index.keyframes.index(keyframe) - 1, 0)]
+    earlier = int(index.keyframes[max(np.searchsorted(index.keyframes, keyframe) - 1, 0)])
     # A container may land after the frame we need (seek imprecision): then retry from an earlier keyframe.
     for start in dict.fromkeys([keyframe, earlier, 0]):
-        container.seek(index.pts[start], stream=stream, backward=True)
+        container.seek(int(index.pts[start]), stream=stream, backward=True)
         landed = None
         try:
             for frame in container.decode(stream):
-                i = index.frame_of_pts.get(frame.pts)
+                i = index.frame_at(frame.pts)
                 if i is None:
                     continue
                 if landed is None:

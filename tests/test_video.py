@@ -112,7 +112,7 @@ class LateSeekingContainer:
 
 
 def late_seeks(monkeypatch, path, land_at_frame, times):
-    land_at = video._index(path).pts[land_at_frame]
+    land_at = int(video._index(path).pts[land_at_frame])
     open_file = video._open
 
     def open_late(file):
