@@ -1,0 +1,413 @@
+"""Checkpoints: safe loading, PySlowFast / PyTorchVideo / Caffe2 conversion, export in PySlowFast's format.
+
+Our models use PySlowFast's state-dict names exactly (``s1.pathway0_stem.conv.weight``,
+``s2_fuse.conv_f2s.weight``, ``head.projection.weight`` ...), so every format is converted *to those names*
+and then compared key by key with the model:
+
+- PySlowFast ``.pyth``: ``{"epoch", "model_state", "optimizer_state", "cfg"}``; names are ours already.
+- PyTorchVideo ``.pyth``: ``{"model_state": ...}`` with ``blocks.K...`` names, a pure rename.
+- PySlowFast's Caffe2 model-zoo ``.pkl``: ``{"blobs": {name: numpy array}}`` with Caffe2 names
+  (``conv1_w``, ``res2_0_branch2a_bn_s``, ``t_`` prefix for the Fast pathway, ``pred_w``).
+
+Nothing here runs code from a file: torch files go through ``torch.load(weights_only=True)`` and pickles
+through an unpickler that admits numpy arrays and plain containers only.
+"""
+
+import io
+import os
+import pickle
+import re
+import zipfile
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+# Files of the reference model zoos that fit our named configs (Kinetics-400, 400 classes).
+# PySlowFast: https://dl.fbaipublicfiles.com/pyslowfast/model_zoo/kinetics400/<file>
+# PyTorchVideo: https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics/<file>
+MODEL_ZOO = {
+    "slowfast_r50_4x16": ["SLOWFAST_4x16_R50.pkl (PySlowFast, Caffe2)", "SLOWFAST_4x16_R50.pyth (PyTorchVideo)"],
+    "slowfast_r50_8x8": ["SLOWFAST_8x8_R50.pkl (PySlowFast, Caffe2)", "SLOWFAST_8x8_R50.pyth (PyTorchVideo)"],
+    "slow_r50_4x16": ["SLOWONLY_4x16_R50.pkl (PySlowFast, Caffe2)", "SLOW_4x16_R50.pyth (PyTorchVideo)"],
+    "slowfast_r101_8x8": ["SLOWFAST_8x8_R101.pyth (PyTorchVideo)"],
+}
+
+FORMATS = ("pyslowfast", "pytorchvideo", "caffe2")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read, or does not fit the model; the message names the file."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reading files safely
+
+
+def _numpy_reconstruct():
+    core = getattr(np, "_core", None) or np.core  # numpy 2 renamed numpy.core to numpy._core
+    return core.multiarray._reconstruct, core.multiarray.scalar
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickler that builds numpy arrays and plain containers and refuses every other global."""
+
+    def __init__(self, file):
+        # Caffe2 model-zoo pickles were written by Python 2: latin1 keeps numpy's raw bytes intact.
+        super().__init__(file, encoding="latin1")
+        reconstruct, scalar = _numpy_reconstruct()
+        self._allowed = {
+            ("numpy", "ndarray"): np.ndarray,
+            ("numpy", "dtype"): np.dtype,
+            ("collections", "OrderedDict"): OrderedDict,
+            ("_codecs", "encode"): _latin1_encode,  # how Python 3 pickles bytes at protocol 2
+        }
+        for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+            self._allowed[(module, "_reconstruct")] = reconstruct
+            self._allowed[(module, "scalar")] = scalar
+
+    def find_class(self, module, name):
+        if (module, name) in self._allowed:
+            return self._allowed[(module, name)]
+        raise _ForbiddenGlobal(f"it asks for {module}.{name}; only numpy arrays and plain containers are allowed")
+
+
+class _ForbiddenGlobal(pickle.UnpicklingError):
+    """A pickle that names a callable outside the allow-list: refused before anything runs."""
+
+
+def _latin1_encode(text, encoding="latin1"):
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("_codecs.encode is allowed only for latin1 text")
+    return text.encode("latin1")
+
+
+def safe_unpickle(path):
+    """Read a pickle of numpy arrays and plain containers (a Caffe2 ``.pkl``); refuse anything else."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            return _ArraysOnlyUnpickler(f).load()
+    except _ForbiddenGlobal as err:
+        raise CheckpointError(f"refusing to load {path}: {err}") from err
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: {err or type(err).__name__} "
+                              "(truncated, corrupt or not a pickle of weights)") from err
+
+
+def _torch_load(path):
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"refusing to load {path}: it holds more than tensors and plain containers "
+                              f"({first_line})") from err
+    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError) as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: {err} (truncated or corrupt file?)") from err
+
+
+def _is_zip(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+def read_file(path):
+    """The raw object in a checkpoint file: torch files (zip, or any suffix but .pkl) or Caffe2 pickles."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    if path.suffix == ".pkl" and not _is_zip(path):
+        return safe_unpickle(path)
+    return _torch_load(path)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Name conversion: every format -> PySlowFast names
+
+
+def _unwrap(obj, origin="<state dict>"):
+    """The weights inside a checkpoint dict (``model_state`` / ``state_dict`` / ``blobs``), ``module.`` removed."""
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{origin}: expected a dict of weights, found {type(obj).__name__}")
+    for wrapper in ("model_state", "state_dict", "blobs"):
+        if wrapper in obj and isinstance(obj[wrapper], Mapping):
+            obj = obj[wrapper]
+            break
+    arrays = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor | np.ndarray)}
+    if not arrays:
+        raise CheckpointError(f"{origin}: no weights found; expected 'model_state' (PySlowFast, PyTorchVideo), "
+                              f"'blobs' (Caffe2) or a state dict, found keys {sorted(map(str, obj))[:8]}")
+    return OrderedDict((k.removeprefix("module."), v) for k, v in arrays.items())
+
+
+def detect_format(state):
+    """``"pytorchvideo"`` (``blocks.K`` names), ``"caffe2"`` (undotted names like ``conv1_w``) or ``"pyslowfast"``."""
+    keys = list(state)
+    if any(k.startswith("blocks.") for k in keys):
+        return "pytorchvideo"
+    if all("." not in k for k in keys):
+        return "caffe2"
+    return "pyslowfast"
+
+
+def from_pyslowfast(obj):
+    """PySlowFast checkpoint (or its ``model_state``) -> state dict with our names (the same names)."""
+    return OrderedDict((k, torch.as_tensor(v)) for k, v in _unwrap(obj).items())
+
+
+# PyTorchVideo module paths -> PySlowFast module paths, inside a stem / res block / fusion / head.
+_PTV_MODULES = {
+    "conv": "conv", "norm": "bn", "conv_fast_to_slow": "conv_f2s", "proj": "projection",
+    "branch1_conv": "branch1", "branch1_norm": "branch1_bn",
+    **{f"branch2.conv_{x}": f"branch2.{x}" for x in "abc"},
+    **{f"branch2.norm_{x}": f"branch2.{x}_bn" for x in "abc"},
+}
+_PTV_PREFIXES = [  # (pattern on the PyTorchVideo name, PySlowFast prefix built from the match)
+    (r"blocks\.0\.multipathway_blocks\.(\d+)\.", lambda m: f"s1.pathway{m[1]}_stem."),
+    (r"blocks\.(\d+)\.multipathway_blocks\.(\d+)\.res_blocks\.(\d+)\.",
+     lambda m: f"s{int(m[1]) + 1}.pathway{m[2]}_res{m[3]}."),
+    (r"blocks\.(\d+)\.multipathway_fusion\.", lambda m: f"s{int(m[1]) + 1}_fuse."),
+    (r"blocks\.(\d+)\.res_blocks\.(\d+)\.", lambda m: f"s{int(m[1]) + 1}.pathway0_res{m[2]}."),  # single pathway
+    (r"blocks\.0\.", lambda m: "s1.pathway0_stem."),
+    (r"blocks\.\d+\.", lambda m: "head."),  # the last block: the head (blocks.6 SlowFast, blocks.5 Slow-only)
+]
+
+
+def pytorchvideo_name(name):
+    """One PyTorchVideo key -> its PySlowFast name (unchanged if it is not a PyTorchVideo name we know)."""
+    for pattern, prefix in _PTV_PREFIXES:
+        m = re.match(pattern, name)
+        if m:
+            module, _, param = name[m.end():].rpartition(".")
+            if module in _PTV_MODULES and (prefix(m) == "head.") == (module == "proj"):
+                return f"{prefix(m)}{_PTV_MODULES[module]}.{param}"
+            return name
+    return name
+
+
+def from_pytorchvideo(obj):
+    """PyTorchVideo checkpoint (or its ``model_state``) -> state dict with our names (a pure rename)."""
+    return OrderedDict((pytorchvideo_name(k), torch.as_tensor(v)) for k, v in _unwrap(obj).items())
+
+
+_BN = {"s": "weight", "b": "bias", "rm": "running_mean", "riv": "running_var"}  # Caffe2 _riv is the running var
+_CONV = {"w": "weight", "b": "bias"}
+_BN_SUFFIX = r"_bn_(?P<bn>s|b|rm|riv)"
+_CONV_SUFFIX = r"_(?P<conv>w|b)"
+_CAFFE2_RULES = [  # (Caffe2 name without its suffix, PySlowFast module path); t = Fast pathway prefix
+    (r"(?P<t>t_)?conv1", "s1.pathway{p}_stem.conv"),
+    (r"(?P<t>t_)?res_conv1", "s1.pathway{p}_stem"),  # + _bn_*: the stem's BN
+    (r"t_pool1_subsample", "s1_fuse.conv_f2s"),
+    (r"t_res(?P<s>\d+)_\d+_branch2c_bn_subsample", "s{s}_fuse.conv_f2s"),
+    (r"(?P<t>t_)?res(?P<s>\d+)_(?P<i>\d+)_branch1", "s{s}.pathway{p}_res{i}.branch1"),
+    (r"(?P<t>t_)?res(?P<s>\d+)_(?P<i>\d+)_branch2(?P<x>[abc])", "s{s}.pathway{p}_res{i}.branch2.{x}"),
+    (r"nonlocal_conv(?P<s>\d+)_(?P<i>\d+)_(?P<x>theta|phi|g|out)", "s{s}.pathway0_nonlocal{i}.conv_{x}"),
+    (r"nonlocal_conv(?P<s>\d+)_(?P<i>\d+)", "s{s}.pathway0_nonlocal{i}"),  # + _bn_*
+    (r"pred", "head.projection"),
+]
+
+
+def _bn_module(conv_path):
+    """Where PySlowFast keeps the BN that follows a conv (``...branch2.a`` -> ``...branch2.a_bn``)."""
+    if conv_path.endswith("_stem") or "_nonlocal" in conv_path:
+        return conv_path + ".bn"
+    if conv_path.endswith(".conv_f2s"):
+        return conv_path.removesuffix(".conv_f2s") + ".bn"
+    return conv_path + "_bn"
+
+
+def caffe2_name(name):
+    """One Caffe2 blob name -> its PySlowFast name, or None if it is not a weight we know."""
+    for pattern, template in _CAFFE2_RULES:
+        for suffix in (_BN_SUFFIX, _CONV_SUFFIX):
+            m = re.fullmatch(pattern + suffix, name)
+            if m is None:
+                continue
+            g = m.groupdict()
+            path = template.format(p=1 if g.get("t") else 0, s=g.get("s"), i=g.get("i"), x=g.get("x"))
+            if g.get("bn"):
+                return f"{_bn_module(path)}.{_BN[g['bn']]}"
+            if path.endswith("_stem"):  # res_conv1_w is not a blob name; only res_conv1_bn_* is
+                return None
+            return f"{path}.{_CONV[g['conv']]}"
+    return None
+
+
+def _is_training_state(name):
+    """Caffe2 blobs that are optimiser state or bookkeeping, not weights (PySlowFast skips the same)."""
+    return name.endswith("_momentum") or name in ("lr", "model_iter", "iter")
+
+
+def from_caffe2(obj, unknown=None):
+    """PySlowFast Caffe2 checkpoint (``{"blobs": ...}`` or the blobs) -> state dict with our names.
+
+    Blob names that are not weights we know are kept under their Caffe2 name (so a strict load reports them)
+    unless ``unknown`` is a list, which then collects them instead.
+    """
+    state = OrderedDict()
+    for name, value in _unwrap(obj).items():
+        if _is_training_state(name):
+            continue
+        ours = caffe2_name(name)
+        if ours is None and unknown is not None:
+            unknown.append(name)
+            continue
+        state[ours or name] = torch.from_numpy(np.array(value, copy=True)) if isinstance(value, np.ndarray) else value
+    return state
+
+
+def to_ours(obj, origin="<state dict>"):
+    """Any supported checkpoint object -> (state dict with our names, format name)."""
+    state = _unwrap(obj, origin)
+    fmt = detect_format(state)
+    convert = {"pyslowfast": from_pyslowfast, "pytorchvideo": from_pytorchvideo, "caffe2": from_caffe2}[fmt]
+    return convert(state), fmt
+
+
+def read(path):
+    """Read a checkpoint file safely -> (state dict with our names, format name)."""
+    return to_ours(read_file(path), origin=str(path))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Comparing with a model, loading
+
+
+def describe(state):
+    """One line on the architecture a state dict implies: pathways, lateral connections, blocks, classes."""
+    keys = list(state)
+    pathways = sorted({int(m[1]) for k in keys if (m := re.match(r"s\d+\.pathway(\d+)_", k))})
+    widths = [tuple(state[k].shape)[0] for p in pathways if (k := f"s1.pathway{p}_stem.conv.weight") in state]
+    blocks = []
+    for stage in range(2, 6):
+        ids = {int(m[1]) for k in keys if (m := re.match(rf"s{stage}\.pathway0_res(\d+)\.", k))}
+        blocks.append(str(max(ids) + 1) if ids else "0")
+    head = state.get("head.projection.weight")
+    parts = [f"{len(pathways)} pathway{'s' if len(pathways) != 1 else ''}",
+             "lateral connections" if any("_fuse." in k for k in keys) else "no lateral connections",
+             f"stem widths {'/'.join(map(str, widths)) or '?'}", f"blocks per stage {'-'.join(blocks)}",
+             f"{tuple(head.shape)[0]} classes" if head is not None else "no head"]
+    return ", ".join(parts)
+
+
+@dataclass
+class LoadReport:
+    """What a load did: keys loaded, missing from the checkpoint, unexpected in it, with the wrong shape."""
+
+    origin: str
+    format: str
+    loaded: list = field(default_factory=list)
+    missing: list = field(default_factory=list)
+    unexpected: list = field(default_factory=list)
+    mismatched: list = field(default_factory=list)  # (key, checkpoint shape, model shape)
+    skipped: list = field(default_factory=list)  # left out on purpose (the ``skip`` prefixes)
+
+    @property
+    def ok(self):
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def __str__(self):
+        lines = [f"{self.origin} ({self.format}): {len(self.loaded)} tensors loaded, {len(self.missing)} missing, "
+                 f"{len(self.unexpected)} unexpected, {len(self.mismatched)} mis-shaped"
+                 + (f", {len(self.skipped)} skipped" if self.skipped else "")]
+        shown = 8
+        for title, items in (("missing from the checkpoint", self.missing),
+                             ("unexpected (not in the model)", self.unexpected),
+                             ("mis-shaped (checkpoint vs model)", self.mismatched)):
+            if items:
+                lines.append(f"  {title}:")
+                for item in items[:shown]:
+                    text = f"{item[0]}: {tuple(item[1])} vs {tuple(item[2])}" if isinstance(item, tuple) else item
+                    lines.append(f"    {text}")
+                if len(items) > shown:
+                    lines.append(f"    ... and {len(items) - shown} more")
+        return "\n".join(lines)
+
+
+def _optional(key):
+    # BN's step counter: absent from Caffe2 and old checkpoints, never used by eval-mode BN.
+    return key.endswith("num_batches_tracked")
+
+
+def compare(state, model_state, origin="<state dict>", fmt="pyslowfast", skip=()):
+    """Match a converted state dict against a model's state dict -> (tensors to load, LoadReport)."""
+    report = LoadReport(origin=origin, format=fmt)
+    to_load = OrderedDict()
+    for key, value in state.items():
+        if any(key.startswith(prefix) for prefix in skip):
+            report.skipped.append(key)
+        elif key not in model_state:
+            if not _optional(key):
+                report.unexpected.append(key)
+        else:
+            target = model_state[key].shape
+            if fmt == "caffe2" and value.dim() < len(target) and value.numel() == target.numel():
+                value = value.reshape(target)  # Caffe2 keeps fc weights 2-D where a conv head wants 5-D
+            if value.shape != target:
+                report.mismatched.append((key, tuple(value.shape), tuple(target)))
+            else:
+                to_load[key] = value
+                report.loaded.append(key)
+    report.missing = [k for k in model_state if k not in state and not _optional(k)
+                      and not any(k.startswith(prefix) for prefix in skip)]
+    return to_load, report
+
+
+def load(source, model, strict=True, skip=()):
+    """Load a checkpoint (a file path, or a checkpoint / state dict) into ``model``; returns a LoadReport.
+
+    Any supported format is recognised from its key names. ``strict`` (default) raises CheckpointError,
+    loading nothing, unless every model tensor is found with its shape and nothing is left over;
+    ``skip`` lists key prefixes to leave out (e.g. ``("head.",)`` to keep a freshly built head).
+    """
+    if isinstance(source, str | os.PathLike):
+        state, fmt = read(source)
+        origin = str(source)
+    else:
+        origin = "<state dict>"
+        state, fmt = to_ours(source, origin)
+    model_state = model.state_dict()
+    to_load, report = compare(state, model_state, origin, fmt, skip)
+    if strict and not report.ok:
+        raise CheckpointError(f"{origin} does not fit the model\n  checkpoint: {describe(state)}\n"
+                              f"  model:      {describe(model_state)}\n{report}")
+    model.load_state_dict(to_load, strict=False)
+    return report
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Writing
+
+
+def atomic_save(obj, path):
+    """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        buffer = io.BytesIO()
+        torch.save(obj, buffer)
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def to_pyslowfast(model_or_state, epoch=-1, cfg=""):
+    """A checkpoint dict in PySlowFast's layout (``epoch``, ``model_state``, ``optimizer_state``, ``cfg``)."""
+    state = model_or_state.state_dict() if isinstance(model_or_state, torch.nn.Module) else model_or_state
+    state, _ = to_ours(state)
+    model_state = OrderedDict((k, v.detach().cpu().clone()) for k, v in state.items())
+    return {"epoch": int(epoch), "model_state": model_state, "optimizer_state": {}, "cfg": str(cfg)}
+
+
+def save_pyslowfast(model_or_state, path, epoch=-1, cfg=""):
+    """Write weights (a model, or a state dict of any supported format) as a PySlowFast ``.pyth``; atomic."""
+    return atomic_save(to_pyslowfast(model_or_state, epoch, cfg), path)
