@@ -14,7 +14,7 @@ from .non_local import NonLocal
 from .resnet3d import Stem, res_stage
 
 STAGES = ("res2", "res3", "res4", "res5")
-BLOCKS_PER_DEPTH = {18: (2, 2, 2, 2), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+BLOCKS_PER_DEPTH = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class PathwaySpec:
     blocks: tuple  # residual blocks per stage
     spatial_strides: tuple  # res2..res5: 1, 2, 2, 2 (res5 1 in detection mode)
     dilations: tuple  # res2..res5: 1, 1, 1, 1 (res5 2 in detection mode)
-    bottleneck: bool  # False for R18 basic blocks
+    bottleneck: bool  # False for the basic blocks of R18 and R34
     nonlocal_blocks: tuple = ((), (), (), ())  # per stage: indices of blocks followed by a non-local block
     nonlocal_kind: str = "softmax"
 

@@ -29,7 +29,7 @@ class SlowFastConfig:
 
     name: str = "custom"
     pathways: str = "slowfast"  # "slowfast", "slow" (Slow-only) or "fast" (Fast-only)
-    depth: int = 50  # ResNet depth: 18 (basic blocks), 50 or 101 (bottlenecks)
+    depth: int = 50  # ResNet depth: 18, 34 (basic blocks), 50 or 101 (bottlenecks)
     stage_blocks: tuple = None  # residual blocks in res2..res5, overrides the depth's (e.g. (1, 1, 1, 1))
     width: int = 64  # C: channels of the Slow conv1; res2..res5 bottlenecks are C, 2C, 4C, 8C wide
     T: int = 4  # Slow frames
@@ -64,8 +64,8 @@ class SlowFastConfig:
             bad("pathways", f"must be one of {tuple(PATHWAYS)}")
         if self.fusion not in LATERALS:
             bad("fusion", f"must be one of {LATERALS}")
-        if self.stage_blocks is None and self.depth not in BLOCKS_PER_DEPTH:
-            bad("depth", f"must be one of {tuple(BLOCKS_PER_DEPTH)} (or give stage_blocks)")
+        if self.depth not in BLOCKS_PER_DEPTH:
+            bad("depth", f"must be one of {tuple(BLOCKS_PER_DEPTH)} (stage_blocks may change the block counts)")
         if self.stage_blocks is not None and (len(self.stage_blocks) != 4 or min(self.stage_blocks) < 1):
             bad("stage_blocks", "must be 4 positive block counts (res2..res5)")
         for key in ("slow_temporal_kernels", "fast_temporal_kernels"):
@@ -90,7 +90,7 @@ class SlowFastConfig:
 
     @property
     def bottleneck(self):
-        return self.depth != 18
+        return self.depth >= 50
 
     @property
     def pathway_names(self):

@@ -1,0 +1,181 @@
+import pytest
+import torch
+
+from slowfast_lite.models import CONFIGS, SlowFastConfig, build_model
+
+BN = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+
+
+def pyslowfast_keys(blocks=(3, 4, 6, 3), pathways=2, fuse=True, bottleneck_convs="abc", identity_shortcuts=()):
+    """The reference checkpoint's keys, written from its naming rules (block 0 of a stage has a projection
+    shortcut ``branch1`` unless (stage, pathway) is in ``identity_shortcuts``)."""
+    keys = []
+    for p in range(pathways):
+        keys += [f"s1.pathway{p}_stem.conv.weight"] + [f"s1.pathway{p}_stem.bn.{b}" for b in BN]
+    for s in range(1, 5) if fuse else []:
+        keys += [f"s{s}_fuse.conv_f2s.weight"] + [f"s{s}_fuse.bn.{b}" for b in BN]
+    for s, n in zip(range(2, 6), blocks, strict=True):
+        for p in range(pathways):
+            for i in range(n):
+                pre = f"s{s}.pathway{p}_res{i}."
+                if i == 0 and (s, p) not in identity_shortcuts:
+                    keys += [pre + "branch1.weight"] + [pre + f"branch1_bn.{b}" for b in BN]
+                for c in bottleneck_convs:
+                    keys += [pre + f"branch2.{c}.weight"] + [pre + f"branch2.{c}_bn.{b}" for b in BN]
+    return keys + ["head.projection.weight", "head.projection.bias"]
+
+
+def meta_model(name, **overrides):
+    with torch.device("meta"):
+        return build_model(name, **overrides)
+
+
+def n_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("name,params", [("slowfast_r50_4x16", 34_480_216), ("slowfast_r50_8x8", 34_566_488),
+                                         ("slow_r50_4x16", 32_454_096), ("slow_r50_8x8", 32_454_096),
+                                         ("slowfast_r101_8x8", 62_826_968)])
+def test_parameter_counts_are_the_reference_ones(name, params):
+    assert n_params(meta_model(name)) == params
+
+
+def test_ava_detection_model_has_the_reference_parameter_count():
+    model = meta_model("slowfast_r50_8x8", num_classes=80, detection=True)
+    assert n_params(model) == 33_828_888
+    assert model.s5.pathway0_res0.branch2.b.stride == (1, 1, 1)
+    assert model.s5.pathway0_res0.branch2.b.dilation == (1, 2, 2)
+
+
+@pytest.mark.parametrize("name", ["slowfast_r50_4x16", "slowfast_r50_8x8"])
+def test_state_dict_keys_are_exactly_pyslowfasts(name):
+    keys = list(meta_model(name).state_dict())
+    assert len(keys) == 662
+    assert set(keys) == set(pyslowfast_keys())
+
+
+def test_single_pathway_models_use_pathway0_without_laterals():
+    assert set(meta_model("slow_r50_4x16").state_dict()) == set(pyslowfast_keys(pathways=1, fuse=False))
+    assert set(meta_model("fast_r50").state_dict()) == set(pyslowfast_keys(pathways=1, fuse=False))
+    r101 = meta_model("slowfast_r101_8x8").state_dict()
+    assert set(r101) == set(pyslowfast_keys(blocks=(3, 4, 23, 3)))
+    r18 = meta_model("slowfast_r50_4x16", depth=18).state_dict()
+    assert set(r18) == set(pyslowfast_keys(blocks=(2, 2, 2, 2), bottleneck_convs="ab",
+                                         identity_shortcuts={(2, 1)}))  # Fast res2 of R18: 8 -> 8 channels
+
+
+def test_non_local_blocks_sit_in_slow_where_pyslowfast_puts_them():
+    keys = meta_model("slowfast_r50_4x16_nl").state_dict()
+    blocks = sorted({k.split(".")[0] + "." + k.split(".")[1] for k in keys if "nonlocal" in k})
+    assert blocks == ["s3.pathway0_nonlocal1", "s3.pathway0_nonlocal3", "s4.pathway0_nonlocal1",
+                      "s4.pathway0_nonlocal3", "s4.pathway0_nonlocal5"]
+    assert "s3.pathway0_nonlocal1.conv_theta.bias" in keys and "s4.pathway0_nonlocal5.bn.running_var" in keys
+
+
+def test_r50_runs_for_real():
+    torch.manual_seed(0)
+    model = build_model("slowfast_r50_4x16", num_classes=7).eval()
+    with torch.no_grad():
+        out = model(model.example_inputs(1, 64))
+    assert out.shape == (1, 7) and torch.isfinite(out).all()
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    return build_model("slowfast_tiny", num_classes=6)
+
+
+def test_tiny_forward_backward_and_input_left_alone(tiny):
+    tiny.train()
+    xs = tiny.example_inputs(2, 64)
+    copies = [x.clone() for x in xs]
+    ids = [id(x) for x in xs]
+    out = tiny(xs)
+    assert out.shape == (2, 6)
+    out.sum().backward()
+    assert tiny.s1.pathway1_stem.conv.weight.grad.abs().sum() > 0
+    assert [id(x) for x in xs] == ids and all(torch.equal(x, c) for x, c in zip(xs, copies, strict=True))
+
+
+def test_eval_probabilities_follow_pyslowfast_test(tiny):
+    tiny.eval()
+    with torch.no_grad():
+        xs = tiny.example_inputs(2, 112)
+        torch.testing.assert_close(tiny.predict(xs), tiny(xs).softmax(-1))
+        big = tiny.example_inputs(2, 176)  # 6^2 res5 features against a 4^2 training window: 3x3 positions
+        grid = tiny.head.position_logits(tiny.features(big))
+        assert grid.shape == (2, 1, 3, 3, 6)
+        torch.testing.assert_close(tiny.predict(big), grid.softmax(-1).mean(dim=(1, 2, 3)))
+
+
+def test_input_mistakes_raise_errors_that_state_the_expected_shapes(tiny):
+    slow, fast = tiny.example_inputs(1, 64)
+    with pytest.raises(ValueError, match=r"got a tensor of shape \(1, 3, 4, 64, 64\). Wrap it"):
+        tiny(slow)
+    with pytest.raises(ValueError, match=r"expects a list \[slow, fast\].*alpha=4.*got a list of 1"):
+        tiny([slow])
+    with pytest.raises(ValueError, match=r"alpha\*T.*got \[\(1, 3, 4, 64, 64\), \(1, 3, 15, 64, 64\)\]"):
+        tiny([slow, fast[:, :, 1:]])
+    with pytest.raises(ValueError, match=r"\(N, 3, T, H, W\)"):
+        tiny([slow[:, :1], fast])
+    with pytest.raises(ValueError, match="detection=True"):
+        tiny([slow, fast], torch.zeros(1, 5))
+
+
+def test_single_pathway_models_take_a_one_element_list():
+    torch.manual_seed(0)
+    for name in ("slow_tiny", "fast_tiny"):
+        model = build_model(name, num_classes=3)
+        (x,) = model.example_inputs(2, 64)
+        assert x.shape[2] == (4 if name == "slow_tiny" else 16)
+        assert model([x]).shape == (2, 3)
+        with pytest.raises(ValueError, match=r"expects a list \["):
+            model(x)
+
+
+def test_detection_mode_classifies_boxes():
+    torch.manual_seed(0)
+    model = build_model("slowfast_tiny", num_classes=5, detection=True).eval()
+    xs = model.example_inputs(2, 64)
+    assert [f.shape[-1] for f in model.features(xs)] == [4, 4]  # stride 16
+    boxes = torch.tensor([[0, 0.0, 0.0, 32.0, 32.0], [1, 8.0, 8.0, 60.0, 50.0], [1, 0.0, 0.0, 64.0, 64.0]])
+    assert model(xs, boxes).shape == (3, 5)
+    assert model.predict(xs, model.example_boxes(2, 64)).shape == (2, 5)
+    with pytest.raises(ValueError, match="needs boxes"):
+        model(xs)
+
+
+def test_config_speaks_the_papers_symbols_and_pyslowfasts():
+    c416, c88, slow = CONFIGS["slowfast_r50_4x16"], CONFIGS["slowfast_r50_8x8"], CONFIGS["slow_r50_4x16"]
+    assert (c416.num_frames, c416.sampling_rate, c416.window) == (32, 2, 64)
+    assert (c88.num_frames, c88.sampling_rate, c88.window) == (32, 2, 64)
+    assert (slow.num_frames, slow.sampling_rate) == (4, 16)
+    assert c416.input_shapes(2, 256) == [(2, 3, 4, 256, 256), (2, 3, 32, 256, 256)]
+    assert c88.frames == (8, 32) and CONFIGS["fast_r50"].frames == (32,)
+
+
+def test_overrides_change_the_model():
+    model = meta_model("slowfast_tiny", alpha=8, tau=16, beta=1 / 8, width=32, fusion="tsample", num_classes=3)
+    assert model.config.frames == (4, 32)
+    assert model.s1.pathway1_stem.conv.out_channels == 4
+    assert model.s2.pathway0_res0.branch2.a.in_channels == 32 + 4
+    assert model.head.projection.out_features == 3
+
+
+@pytest.mark.parametrize("overrides,key", [(dict(fusion="sum"), "fusion"), (dict(depth=26), "depth"),
+                                           (dict(beta=2.0), "beta"), (dict(fusion_kernel=4), "fusion_kernel"),
+                                           (dict(tau=6), "tau"), (dict(pathways="both"), "pathways"),
+                                           (dict(stage_blocks=(1, 1)), "stage_blocks"), (dict(T=0), "T")])
+def test_bad_config_values_name_the_key(overrides, key):
+    with pytest.raises(ValueError, match=f"{key}="):
+        build_model("slowfast_tiny", **overrides)
+
+
+def test_unknown_names_and_keys_are_listed():
+    with pytest.raises(ValueError, match="slowfast_r50_4x16"):
+        build_model("slowfast_r50")
+    with pytest.raises(ValueError, match="unknown SlowFastConfig key.*num_frames"):
+        build_model("slowfast_tiny", num_frames=32)
+    assert isinstance(build_model(SlowFastConfig(name="mine", stage_blocks=(1, 1, 1, 1), width=8)).config.name, str)
