@@ -110,6 +110,8 @@ def _open(path):
         raise VideoDecodeError(f"{path}: has no video stream (streams: {', '.join(kinds)})")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"  # frame and slice threads, as many as the decoder likes
+    # Fail on damaged data instead of concealing it: an error beats silently wrong frames.
+    stream.codec_context.options = {"err_detect": "crccheck+bitstream+buffer+explode"}
     return container, stream
 
 
@@ -239,12 +241,13 @@ def _decode_run(path, container, stream, index, keyframe, wanted, rows, out):
     # A container may land after the frame we need (seek imprecision): then retry from an earlier keyframe.
     for start in dict.fromkeys([keyframe, earlier, 0]):
         container.seek(int(index.pts[start]), stream=stream, backward=True)
-        landed = None
+        landed = last = None
         try:
             for frame in container.decode(stream):
                 i = index.frame_at(frame.pts)
                 if i is None:
                     continue
+                last = i
                 if landed is None:
                     landed = i
                     if landed > wanted[0]:
@@ -259,7 +262,8 @@ def _decode_run(path, container, stream, index, keyframe, wanted, rows, out):
                 if i >= wanted[-1]:
                     break
         except av.FFmpegError as err:
-            raise VideoDecodeError(f"{path}: decoding failed near frame {wanted[0]} ({err})") from err
+            near = start if last is None else last + 1
+            raise VideoDecodeError(f"{path}: decoding failed near frame {near}: damaged data ({err})") from err
         if landed is not None and landed <= wanted[0]:
             break
     if todo:

@@ -252,6 +252,20 @@ def test_non_integer_indices_raise(video_files):
         read_frames(video_files["mp4"], [1.5])
 
 
+def test_damaged_h264_data_raises_instead_of_giving_wrong_frames(tmp_path, video_files, decoded):
+    path = tmp_path / "damaged.mp4"
+    data = bytearray(video_files["mp4"].read_bytes())
+    with av.open(str(video_files["mp4"])) as container:
+        packets = sorted((p for p in container.demux(video=0) if p.size), key=lambda p: p.pts)
+    damaged = packets[30]  # a keyframe: every later frame depends on it
+    for offset in range(damaged.size // 3, damaged.size, 7):
+        data[damaged.pos + offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(VideoDecodeError, match=r"damaged\.mp4: decoding failed near frame \d+: damaged data"):
+        read_frames(path, range(CLIP_FRAMES))
+    np.testing.assert_array_equal(read_frames(path, [2, 12]), decoded["mp4"][[2, 12]])  # the rest still reads
+
+
 @pytest.mark.parametrize("fraction", [0.5, 0.9])
 def test_truncated_webm_keeps_its_complete_frames(tmp_path, video_files, decoded, fraction):
     """Documented behaviour: webm/mkv cut short read as the shorter video they still hold."""
