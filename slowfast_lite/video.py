@@ -5,6 +5,11 @@ Frame ``i`` of a file is the i-th frame in presentation order. Its timestamp is 
 files and follows the real timestamps of variable-frame-rate ones. ``read_frames`` seeks to the keyframe
 before each wanted run of frames, decodes forward, stops after the last wanted frame and converts to RGB
 only the frames it returns.
+
+Bad input raises ``VideoDecodeError`` naming the file and the cause: a missing, empty, non-video or
+audio-only file, an mp4 cut short (its index comes last), an index outside [0, frames) (negative ones
+included: nothing is clamped here), damaged H.264 data. Two documented exceptions: a webm/mkv cut short
+reads as the shorter video it still holds, and damaged VP9 data cannot be told from good data.
 """
 
 import functools
