@@ -64,3 +64,76 @@ def plot_sampling_timeline(ax, num_frames: int, slow, fast, window=None, current
         seconds = ax.secondary_xaxis("top", functions=(lambda f: f / fps, lambda s: s * fps))
         seconds.set_xlabel("seconds")
     return ax
+
+
+def plot_timeline(ax, spans, probs, labels, max_classes: int = 6):
+    """Class probabilities over a video, one line per class that is top-1 in some window (at most
+    ``max_classes``, most frequent first), at each window's centre; ``spans`` (W, 2) in seconds, ``probs``
+    (W, num_classes). A strip at the top shows the top-1 class of the nearest window at every moment."""
+    import numpy as np
+
+    spans, probs = np.asarray(spans, dtype=float), np.asarray(probs, dtype=float)
+    winners = probs.argmax(axis=1)
+    counts = np.bincount(winners, minlength=probs.shape[1])
+    shown = [int(c) for c in np.argsort(-counts, kind="stable")[:max_classes] if counts[c]]
+    centers = spans.mean(axis=1)
+    colors = {c: f"C{i}" for i, c in enumerate(shown)}
+    for c in shown:
+        ax.plot(centers, probs[:, c], marker="o", ms=3, color=colors[c], label=labels[c])
+    # the strip gives every moment to the window whose centre is nearest
+    edges = np.concatenate([[spans[0, 0]], (centers[1:] + centers[:-1]) / 2, [spans[-1, 1]]])
+    for t0, t1, c in zip(edges[:-1], edges[1:], winners, strict=True):
+        ax.hlines(1.06, t0, t1, color=colors.get(int(c), "0.6"), lw=5)
+    ax.set_xlim(spans[:, 0].min(), spans[:, 1].max())
+    ax.set_ylim(0, 1.1)
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("probability")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return ax
+
+
+def plot_pathway_cams(frames, cams, names=("Slow", "Fast"), max_frames: int = 8, strength: float = 0.5):
+    """One row per pathway: its frames with the Grad-CAM heat blended over them (``gradcam.overlay``).
+
+    ``frames``: per pathway uint8 (T_p, H, W, 3); ``cams``: per pathway (T_p, H, W) in [0, 1]. A pathway
+    with more than ``max_frames`` frames shows ``max_frames`` of them, evenly spaced. Returns the Figure.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from .gradcam import overlay
+
+    columns = min(max_frames, max(len(f) for f in frames))
+    fig = Figure(figsize=(1.1 * columns + 0.6, 1.25 * len(frames)))
+    axes = fig.subplots(len(frames), columns, squeeze=False)
+    for row, (pathway_frames, cam, name) in enumerate(zip(frames, cams, names, strict=False)):
+        picks = np.linspace(0, len(pathway_frames) - 1, min(columns, len(pathway_frames))).round().astype(int)
+        blended = overlay(np.asarray(pathway_frames)[picks], np.asarray(cam)[picks], strength)
+        for col, ax in enumerate(axes[row]):
+            ax.axis("off")
+            if col < len(picks):
+                ax.imshow(blended[col])
+                ax.set_title(f"t={picks[col]}", fontsize=7)
+        axes[row][0].text(-0.15, 0.5, f"{name}\n{len(pathway_frames)} frames", transform=axes[row][0].transAxes,
+                          ha="right", va="center", fontsize=8, color=PATHWAY_COLORS.get(name.lower(), "0.2"))
+    fig.subplots_adjust(left=0.1, right=0.99, top=0.88, bottom=0.02, wspace=0.05, hspace=0.3)
+    return fig
+
+
+def photo(image, quality: int = 85, scale: int = 1):
+    """Show a uint8 image (H, W, 3) inline as JPEG: photographs stay small in a committed notebook.
+
+    ``scale`` enlarges small images by pixel repetition (no blur). Returns an ``IPython.display.Image``.
+    """
+    import io
+
+    import numpy as np
+    from IPython.display import Image
+    from matplotlib.image import imsave
+
+    image = np.asarray(image)
+    if scale > 1:
+        image = image.repeat(scale, axis=0).repeat(scale, axis=1)
+    buffer = io.BytesIO()
+    imsave(buffer, image, format="jpeg", pil_kwargs={"quality": quality})
+    return Image(data=buffer.getvalue(), format="jpeg")

@@ -1,0 +1,332 @@
+"""The demo: a trained model over a whole video, window after window.
+
+Every window is one test clip sampled by PySlowFast's rule: it spans T * tau frames at 30 fps (scaled to the
+video's frame rate), the Fast pathway takes alpha * T frames spread over it and the Slow pathway T of those;
+frames are scaled to the crop size on the short side and centre-cropped. Windows start every ``stride``
+frames (half a window by default) and the last one ends on the last frame, so the whole video is covered.
+Results: the top-5 classes of each window (printed), a timeline of class probabilities, and an annotated
+mp4 with the label and score of the nearest window drawn on every frame.
+
+    python -m slowfast_lite demo VIDEO --model NAME --checkpoint FILE [--labels FILE] [--out out.mp4]
+"""
+
+import argparse
+import functools
+import json
+import os
+import sys
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+from . import checkpoints, sampling, transforms, video
+
+
+class DemoError(ValueError):
+    """Bad input to the demo (labels file, options); the message names the file and the mismatch."""
+
+
+@dataclass(frozen=True)
+class WindowPrediction:
+    """Class probabilities of one window of a video."""
+
+    start: float  # first frame of the window (PySlowFast's start may be fractional)
+    end: float  # last frame of the window, clamped to the video
+    fps: float
+    probs: np.ndarray  # (num_classes,) softmax probabilities
+
+    @property
+    def seconds(self):
+        """(start, end) of the window in seconds."""
+        return self.start / self.fps, (self.end + 1) / self.fps
+
+    @property
+    def center(self):
+        return (self.start + self.end) / 2
+
+    def top(self, k=5):
+        """[(class index, probability), ...], the ``k`` most likely classes, best first."""
+        order = np.argsort(-self.probs, kind="stable")[:k]
+        return [(int(i), float(self.probs[i])) for i in order]
+
+
+# ---------------------------------------------------------------------------------------------------- labels
+
+def read_labels(path, num_classes=None):
+    """Class names from a labels file: one name per line, or PySlowFast's json ``{"name": index}``.
+
+    Quotes around json names (PySlowFast's Kinetics file writes ``"\\"abseiling\\""``) are removed. With
+    ``num_classes``, a file naming another number of classes raises DemoError.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DemoError(f"labels file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        names = _json_labels(path, text)
+    else:
+        lines = text.splitlines()
+        while lines and not lines[-1].strip():
+            lines.pop()
+        empty = [i + 1 for i, line in enumerate(lines) if not line.strip()]
+        if empty:
+            raise DemoError(f"{path}: line {empty[0]} is empty; the file must hold one class name per line")
+        names = [line.strip() for line in lines]
+    if not names:
+        raise DemoError(f"{path}: no class names found")
+    if num_classes is not None and len(names) != num_classes:
+        raise DemoError(f"{path} names {len(names)} classes but the model predicts {num_classes}")
+    return names
+
+
+def _json_labels(path, text):
+    try:
+        mapping = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DemoError(f"{path}: not valid json ({err})") from err
+    if not isinstance(mapping, dict) or not all(isinstance(v, int) for v in mapping.values()):
+        raise DemoError(f'{path}: expected a json object {{"class name": index, ...}} with integer indices')
+    indices = sorted(mapping.values())
+    if indices != list(range(len(mapping))):
+        missing = sorted(set(range(len(mapping))) - set(indices))
+        raise DemoError(f"{path}: indices must be 0..{len(mapping) - 1}, each once; "
+                        f"{'missing ' + str(missing[:5]) if missing else 'some repeat'}")
+    names = [""] * len(mapping)
+    for name, index in mapping.items():
+        names[index] = name.strip().strip('"')
+    return names
+
+
+def class_name(index, labels=None):
+    return labels[index] if labels else f"class {index}"
+
+
+# ---------------------------------------------------------------------------------------------------- predicting
+
+def window_starts(video_length, window, stride):
+    """Start frames of windows of ``window`` frames every ``stride`` frames; the last one ends on the last frame.
+
+    A video shorter than a window gets one window at 0 (its last frame repeats, as in PySlowFast).
+    """
+    if stride <= 0:
+        raise DemoError(f"stride must be positive, got {stride}")
+    last = max(video_length - window, 0.0)
+    starts = [float(s) for s in np.arange(0.0, last + 1e-6, stride)]
+    if starts[-1] < last - 1e-6:
+        starts.append(float(last))
+    return starts
+
+
+def window_inputs(frames, config, crop_size):
+    """uint8 frames (num_frames, H, W, 3) of one window -> the model's pathways, each (3, T_p, crop, crop)."""
+    clip = transforms.to_clip(frames)
+    clip = transforms.center_crop(transforms.short_side_scale(clip, crop_size), crop_size)
+    clip = transforms.normalize(clip)
+    return sampling.pack_pathways(clip, config.alpha) if len(config.pathway_names) == 2 else [clip]
+
+
+def predict_video(model, path, stride=None, crop_size=None, batch_size=4, progress=False):
+    """Run ``model`` over every window of the video at ``path``; returns one WindowPrediction per window.
+
+    stride: frames between window starts (default half a window); crop_size: default the model's training
+    crop. The model runs in eval mode on its own device; its training mode is restored afterwards.
+    """
+    config = model.config
+    info = video.probe(path)
+    window = sampling.window_size(config.num_frames, config.sampling_rate, info.fps)
+    starts = window_starts(info.frames, window, stride or window / 2)
+    crop_size = crop_size or config.crop_size
+    device = next(model.parameters()).device
+    batches = [starts[i:i + batch_size] for i in range(0, len(starts), batch_size)]
+    if progress:
+        from tqdm.auto import tqdm
+
+        batches = tqdm(batches, desc=f"{Path(path).name}: {len(starts)} windows", unit="batch")
+    predictions = []
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in batches:
+            indices = [sampling.fast_indices(s, s + window - 1, config.num_frames, info.frames) for s in batch]
+            wanted = sorted({int(i) for idx in indices for i in idx})  # decode each frame once per batch
+            frames = video.read_frames(path, wanted)
+            row = {frame: r for r, frame in enumerate(wanted)}
+            clips = [window_inputs(frames[[row[int(i)] for i in idx]], config, crop_size) for idx in indices]
+            pathways = [torch.stack(p).to(device) for p in zip(*clips, strict=True)]
+            with torch.no_grad():
+                probs = model.predict(pathways).float().cpu().numpy()
+            for start, p in zip(batch, probs, strict=True):
+                end = min(start + window - 1, info.frames - 1)
+                predictions.append(WindowPrediction(start, end, info.fps, p))
+    finally:
+        model.train(was_training)
+    return predictions
+
+
+def format_predictions(predictions, labels=None, k=5):
+    """A table: one line per window with its frames, seconds and top-``k`` classes."""
+    lines = [f"{'window':>6}  {'frames':>11}  {'seconds':>13}  top-{k}"]
+    for i, p in enumerate(predictions):
+        t0, t1 = p.seconds
+        top = ", ".join(f"{class_name(c, labels)} {prob:.2f}" for c, prob in p.top(k))
+        lines.append(f"{i:>6}  {p.start:>5.0f}-{p.end:<5.0f}  {t0:>6.2f}-{t1:<6.2f}  {top}")
+    return "\n".join(lines)
+
+
+def nearest_window(predictions, num_frames):
+    """For every frame, the index of the window whose centre is nearest: int array (num_frames,)."""
+    centers = np.array([p.center for p in predictions])
+    return np.abs(np.arange(num_frames)[:, None] - centers[None, :]).argmin(axis=1)
+
+
+def timeline_figure(predictions, labels=None, max_classes=6):
+    """A matplotlib Figure: probability over time of the classes that win some window."""
+    from matplotlib.figure import Figure
+
+    from . import viz
+
+    spans = np.array([p.seconds for p in predictions])
+    probs = np.stack([p.probs for p in predictions])
+    names = labels or [class_name(i) for i in range(probs.shape[1])]
+    fig = Figure(figsize=(7.0, 3.0))
+    viz.plot_timeline(fig.add_subplot(), spans, probs, names, max_classes=max_classes)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------- drawing
+
+@functools.lru_cache(maxsize=8)
+def _font(size):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)  # a scalable font (Pillow >= 10.1)
+    except TypeError:
+        return ImageFont.load_default()
+
+
+def draw_caption(frame, lines):
+    """A copy of ``frame`` (H, W, 3) uint8 with ``lines`` of text on a dark band at the top; the first line
+    is the largest."""
+    from PIL import Image, ImageDraw
+
+    height, width = frame.shape[:2]
+    image = Image.fromarray(np.ascontiguousarray(frame)).convert("RGBA")
+    band = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(band)
+    sizes = [max(8, height // 12)] + [max(7, height // 18)] * (len(lines) - 1)
+    band_height = sum(int(s * 1.25) for s in sizes) + 4
+    draw.rectangle([0, 0, width, band_height], fill=(0, 0, 0, 150))
+    y = 2
+    for text, size in zip(lines, sizes, strict=True):
+        draw.text((4, y), text, font=_font(size), fill=(255, 255, 255, 255))
+        y += int(size * 1.25)
+    return np.asarray(Image.alpha_composite(image, band).convert("RGB"))
+
+
+def _display_size(height, width, min_height):
+    """Integer upscale so small videos get readable text, then rounded up to even sizes for H.264."""
+    scale = max(1, -(-min_height // height))
+    return scale, height * scale + (height * scale) % 2, width * scale + (width * scale) % 2
+
+
+def annotate_video(path, predictions, out, labels=None, k=3, min_height=240, chunk=128):
+    """Write ``out`` (mp4): the video at ``path`` with its nearest window's top-``k`` drawn on each frame.
+
+    Small videos are enlarged by an integer factor to at least ``min_height`` rows so the text stays
+    readable. Frames are decoded and encoded in chunks, so long videos need little memory; ``out``
+    appears atomically. Returns its path.
+    """
+    info = video.probe(path)
+    out = Path(out)
+    scale, height, width = _display_size(info.height, info.width, min_height)
+    owner = nearest_window(predictions, info.frames)
+    captions = [[f"{class_name(c, labels)} {prob:.0%}" for c, prob in p.top(k)] for p in predictions]
+    partial = out.with_name(f".{out.stem}.partial{out.suffix}")
+    try:
+        with av.open(str(partial), mode="w") as container:
+            stream = container.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.options = {"crf": "20"}
+            for first in range(0, info.frames, chunk):
+                frames = video.read_frames(path, range(first, min(first + chunk, info.frames)))
+                for i, frame in enumerate(frames, start=first):
+                    big = frame.repeat(scale, axis=0).repeat(scale, axis=1)
+                    big = np.pad(big, ((0, height - big.shape[0]), (0, width - big.shape[1]), (0, 0)), mode="edge")
+                    rgb = draw_caption(big, captions[owner[i]])
+                    container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+            container.mux(stream.encode())
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- command
+
+NO_CHECKPOINT = (
+    "demo: refusing to run without trained weights: pass --checkpoint FILE.\n"
+    "A freshly initialised network only prints noise. Use a checkpoint of this package or of the reference\n"
+    "model zoos, e.g. for --model slowfast_r50_8x8: SLOWFAST_8x8_R50.pkl (PySlowFast, Caffe2) or\n"
+    "SLOWFAST_8x8_R50.pyth (PyTorchVideo); `python -c \"from slowfast_lite import checkpoints; "
+    "print(checkpoints.MODEL_ZOO)\"` lists them all.")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m slowfast_lite demo",
+                                     description="Sliding-window predictions over a video, with a timeline and an "
+                                                 "annotated mp4.")
+    parser.add_argument("video", help="the video file")
+    parser.add_argument("--model", required=True, help="model name, e.g. slowfast_r50_8x8, slowfast_tiny")
+    parser.add_argument("--checkpoint", help="weights: PySlowFast .pyth/.pkl, PyTorchVideo .pyth, or ours")
+    parser.add_argument("--labels", help="class names: one per line, or PySlowFast's json {\"name\": index}")
+    parser.add_argument("--out", help="annotated mp4 to write (and its timeline as <out>_timeline.png)")
+    parser.add_argument("--timeline", help="where to save the timeline figure (png)")
+    parser.add_argument("--stride", type=float, help="frames between window starts (default: half a window)")
+    parser.add_argument("--crop", type=int, help="crop size in pixels (default: the model's training crop)")
+    parser.add_argument("--top", type=int, default=5, help="classes printed per window (default 5)")
+    parser.add_argument("--batch-size", type=int, default=4, help="windows per forward pass")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    return parser
+
+
+def load_model(name, checkpoint, device="cpu"):
+    """Build ``name`` with the checkpoint's number of classes and load the checkpoint (strict)."""
+    from .models import build_model
+
+    state, _ = checkpoints.read(checkpoint)
+    head = state.get("head.projection.weight")
+    model = build_model(name, num_classes=int(head.shape[0]) if head is not None else None)
+    checkpoints.load(checkpoint, model)
+    return model.to(device).eval()
+
+
+def cli(argv) -> int:
+    args = _parser().parse_args(argv)
+    if not args.checkpoint:
+        print(NO_CHECKPOINT, file=sys.stderr)
+        return 2
+    from .utils import pick_device
+
+    try:
+        model = load_model(args.model, args.checkpoint, pick_device(args.device))
+        labels = read_labels(args.labels, model.config.num_classes) if args.labels else None
+        predictions = predict_video(model, args.video, args.stride, args.crop, args.batch_size,
+                                    progress=sys.stderr.isatty())
+        print(format_predictions(predictions, labels, args.top))
+        timeline = args.timeline or (Path(args.out).with_name(Path(args.out).stem + "_timeline.png")
+                                     if args.out else None)
+        if timeline:
+            timeline_figure(predictions, labels).savefig(timeline)
+            print(f"timeline: {timeline}")
+        if args.out:
+            print(f"annotated video: {annotate_video(args.video, predictions, args.out, labels)}")
+    except (checkpoints.CheckpointError, DemoError, video.VideoDecodeError, FileNotFoundError, ValueError) as err:
+        print(f"demo: {err}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,132 @@
+"""The demo: windows cover the video, each window is the clip PySlowFast would sample, the outputs exist."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from slowfast_lite import checkpoints, demo, sampling, transforms, video
+from slowfast_lite.models import build_model
+
+torch.set_num_threads(2)
+NUM_CLASSES = 3
+
+
+@pytest.fixture(scope="module")
+def clip_path(tmp_path_factory):
+    """A 3.5 s, 30 fps, 48x64 video: a bright square crossing a dark frame, its colour changing halfway."""
+    frames = np.full((105, 48, 64, 3), 30, dtype=np.uint8)
+    for t in range(len(frames)):
+        x = (t * 2) % 52
+        frames[t, 16:28, x:x + 12] = (220, 60, 60) if t < 52 else (60, 60, 220)
+    return video.write_video(tmp_path_factory.mktemp("demo") / "clip.mp4", frames, fps=30)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model("slowfast_tiny", num_classes=NUM_CLASSES, crop_size=32).eval()
+
+
+@pytest.fixture(scope="module")
+def checkpoint(model, tmp_path_factory):
+    return checkpoints.save_pyslowfast(model, tmp_path_factory.mktemp("ckpt") / "tiny.pyth")
+
+
+def test_window_starts_cover_the_video():
+    assert demo.window_starts(100, 64, 32) == [0.0, 32.0, 36.0]
+    assert demo.window_starts(128, 64, 32) == [0.0, 32.0, 64.0]
+    assert demo.window_starts(40, 64, 32) == [0.0]  # shorter than a window: one clamped window
+    starts = demo.window_starts(1000, 53.3, 20)
+    assert starts[0] == 0 and starts[-1] + 53.3 == pytest.approx(1000) and np.all(np.diff(starts) <= 20 + 1e-9)
+    with pytest.raises(demo.DemoError, match="stride must be positive"):
+        demo.window_starts(100, 64, 0)
+
+
+def test_each_window_is_the_clip_pyslowfast_samples(model, clip_path):
+    predictions = demo.predict_video(model, clip_path, stride=20, batch_size=2)
+    info = video.probe(clip_path)
+    window = sampling.window_size(model.config.num_frames, model.config.sampling_rate, info.fps)  # 32 frames
+    assert [p.start for p in predictions] == demo.window_starts(info.frames, window, 20)
+    assert predictions[-1].end == info.frames - 1
+    for p in (predictions[0], predictions[2]):  # rebuilt here from the rule, one window at a time
+        indices = torch.linspace(p.start, p.start + window - 1, model.config.num_frames).clamp(0, 104).long()
+        clip = transforms.to_clip(video.read_frames(clip_path, indices.tolist()))
+        clip = transforms.normalize(transforms.center_crop(transforms.short_side_scale(clip, 32), 32))
+        slow = clip[:, torch.linspace(0, clip.shape[1] - 1, model.config.T).long()]
+        with torch.no_grad():
+            expected = model.predict([slow[None], clip[None]])[0].numpy()
+        np.testing.assert_allclose(p.probs, expected, rtol=1e-5, atol=1e-6)
+        assert p.top(2)[0][1] >= p.top(2)[1][1] and sum(p.probs) == pytest.approx(1, abs=1e-5)
+    assert not model.training
+
+
+def test_nearest_window_and_table(model, clip_path):
+    predictions = demo.predict_video(model, clip_path)
+    owner = demo.nearest_window(predictions, 105)
+    assert owner[0] == 0 and owner[-1] == len(predictions) - 1 and np.all(np.diff(owner) >= 0)
+    table = demo.format_predictions(predictions, ["walk", "run", "jump"], k=2).splitlines()
+    assert len(table) == len(predictions) + 1 and table[0].split()[-1] == "top-2"
+    assert all(sum(name in line for name in ("walk", "run", "jump")) == 2 for line in table[1:])
+
+
+def test_annotated_video(model, clip_path, tmp_path):
+    predictions = demo.predict_video(model, clip_path)
+    out = demo.annotate_video(clip_path, predictions, tmp_path / "annotated.mp4", ["walk", "run", "jump"])
+    info, source = video.probe(out), video.probe(clip_path)
+    assert (info.frames, info.fps) == (source.frames, source.fps)
+    assert (info.height, info.width) == (240, 320)  # 48x64 enlarged 5 times for readable text
+    annotated = video.read_frames(out, [50])[0].astype(int)
+    original = video.read_frames(clip_path, [50])[0].repeat(5, axis=0).repeat(5, axis=1).astype(int)
+    band, below = np.abs(annotated - original)[:40], np.abs(annotated - original)[60:]
+    assert band.max() > 150 and below.mean() < 4  # text drawn at the top, the picture kept below it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annotated.mp4"]
+
+
+def test_labels_files(tmp_path):
+    (tmp_path / "names.txt").write_text("walk\nrun\njump\n\n")
+    assert demo.read_labels(tmp_path / "names.txt", 3) == ["walk", "run", "jump"]
+    (tmp_path / "kinetics.json").write_text(json.dumps({'"run"': 1, '"walk"': 0, "jump": 2}))
+    assert demo.read_labels(tmp_path / "kinetics.json") == ["walk", "run", "jump"]
+    with pytest.raises(demo.DemoError, match=r"names\.txt names 3 classes but the model predicts 400"):
+        demo.read_labels(tmp_path / "names.txt", 400)
+    (tmp_path / "gap.json").write_text(json.dumps({"walk": 0, "run": 2}))
+    with pytest.raises(demo.DemoError, match=r"gap\.json: indices must be 0\.\.1, each once; missing \[1\]"):
+        demo.read_labels(tmp_path / "gap.json")
+    (tmp_path / "hole.txt").write_text("walk\n\nrun\n")
+    with pytest.raises(demo.DemoError, match=r"hole\.txt: line 2 is empty"):
+        demo.read_labels(tmp_path / "hole.txt")
+    (tmp_path / "broken.json").write_text('{"walk": 0,')
+    with pytest.raises(demo.DemoError, match=r"broken\.json: not valid json"):
+        demo.read_labels(tmp_path / "broken.json")
+
+
+def test_cli_refuses_without_checkpoint(clip_path, capsys):
+    assert demo.cli([str(clip_path), "--model", "slowfast_tiny"]) == 2
+    assert "refusing to run without trained weights: pass --checkpoint" in capsys.readouterr().err
+
+
+def test_cli_end_to_end(clip_path, checkpoint, tmp_path, capsys):
+    (tmp_path / "labels.txt").write_text("walk\nrun\njump\n")
+    out = tmp_path / "out.mp4"
+    code = demo.cli([str(clip_path), "--model", "slowfast_tiny", "--checkpoint", str(checkpoint), "--labels",
+                     str(tmp_path / "labels.txt"), "--out", str(out), "--crop", "32", "--top", "3"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert out.is_file() and (tmp_path / "out_timeline.png").stat().st_size > 1000
+    rows = [line for line in printed.splitlines() if line.strip()[:1].isdigit()]
+    assert len(rows) == len(demo.window_starts(105, 32, 16)) and all("walk" in row for row in rows)
+
+
+def test_cli_errors_name_the_file(clip_path, checkpoint, tmp_path, capsys):
+    (tmp_path / "labels.txt").write_text("walk\nrun\n")
+    assert demo.cli([str(clip_path), "--model", "slowfast_tiny", "--checkpoint", str(checkpoint),
+                     "--labels", str(tmp_path / "labels.txt")]) == 1
+    assert "labels.txt names 2 classes but the model predicts 3" in capsys.readouterr().err
+    (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    assert demo.cli([str(tmp_path / "broken.mp4"), "--model", "slowfast_tiny", "--checkpoint", str(checkpoint)]) == 1
+    assert "broken.mp4" in capsys.readouterr().err
+    assert demo.cli([str(clip_path), "--model", "slow_tiny", "--checkpoint", str(checkpoint)]) == 1
+    err = capsys.readouterr().err
+    assert "tiny.pyth does not fit the model" in err and "unexpected" in err
