@@ -81,6 +81,8 @@ def check_still_speed(degrees_per_frame, spokes: int, slow_stride: int, fast_str
     fast_turn = degrees_per_frame * fast_stride
     still = abs(slow_turn) < 1e-6
     resolved = 0 < abs(fast_turn) < half
+    if degrees_per_frame == 0:
+        return _verdict(False, "", "a wheel at 0 degrees per frame does not turn at all; find a speed that does")
     if not still:
         print(f"at the Slow stride the wheel still turns {slow_turn:.3g} degrees per sample "
               f"(it looks the same after {360 / spokes:g} degrees)")
