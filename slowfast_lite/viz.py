@@ -137,3 +137,63 @@ def photo(image, quality: int = 85, scale: int = 1):
     buffer = io.BytesIO()
     imsave(buffer, image, format="jpeg", pil_kwargs={"quality": quality})
     return Image(data=buffer.getvalue(), format="jpeg")
+
+
+LATERAL_LABELS = {"tconv": "T-conv", "tsample": "T-sample", "ttoc_concat": "TtoC, concat", "ttoc_sum": "TtoC, sum",
+                  "none": "no lateral"}
+
+
+def plot_lateral_shapes(ax, shapes, kind: str, note: str = ""):
+    """Draw one lateral connection as tensors: Fast and Slow arrive, Fast is brought to Slow's T, the fused Slow.
+
+    ``shapes``: "slow", "fast", "lateral" (None for "none") and "fused", each (C, T, H, W) of one clip. A box is
+    T frames wide and C channels high (both linear), so the fused box shows what Fast adds on top of Slow.
+    ``note`` follows the connection's name in the title (e.g. its kernel and stride).
+    """
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    frames = max(s[1] for s in shapes.values() if s is not None)
+    channels = max(s[0] for s in shapes.values() if s is not None)
+    size = lambda s: (3.0 * s[1] / frames, max(2.4 * s[0] / channels, 0.06))  # width, height
+    corners = {"fast": (0.0, 3.2), "slow": (0.0, 0.0), "lateral": (4.6, 3.2), "fused": (8.2, 0.0)}
+
+    def box(name, shape, color, text=None, bottom=0.0, hatch=None):
+        x, y = corners[name]
+        w, h = size(shape)
+        ax.add_patch(Rectangle((x, y + bottom), w, h, facecolor=color, edgecolor="0.2", alpha=0.85, hatch=hatch))
+        if text:
+            above = y > 0
+            ax.text(x, y + h + 0.12 if above else y - 0.12, f"{text}\n{format_chw(shape)}", fontsize=8,
+                    ha="left", va="bottom" if above else "top")
+        return x, y, w, h
+
+    def arrow(start, end, text=""):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="0.35"))
+        if text:
+            ax.text(end[0] + 0.5, end[1], text, fontsize=8, ha="left", va="bottom", color="0.35")
+
+    fx, fy, fw, fh = box("fast", shapes["fast"], PATHWAY_COLORS["fast"], "Fast")
+    sx, sy, sw, sh = box("slow", shapes["slow"], PATHWAY_COLORS["slow"], "Slow")
+    ux, uy, uw, uh = box("fused", shapes["slow"], PATHWAY_COLORS["slow"])
+    ax.text(ux, -0.12, f"fused Slow\n{format_chw(shapes['fused'])}", fontsize=8, ha="left", va="top")
+    arrow((sx + sw + 0.15, sy + sh / 2), (ux - 0.15, uy + sh / 2))
+    lateral = shapes["lateral"]
+    if lateral is not None:
+        lx, ly, lw, lh = box("lateral", lateral, PATHWAY_COLORS["fusion"], "lateral(Fast)")
+        arrow((fx + fw + 0.15, fy + fh / 2), (lx - 0.15, ly + lh / 2))
+        if shapes["fused"][0] > shapes["slow"][0]:  # concatenated: Fast's part sits on top of Slow's channels
+            box("fused", lateral, PATHWAY_COLORS["fusion"], bottom=uh)
+            arrow((lx + lw, ly), (ux + uw / 2, uy + uh + size(lateral)[1] + 0.1), "concatenate")
+        else:  # summed: the same channels carry both
+            box("fused", shapes["slow"], "none", hatch="///")
+            arrow((lx + lw, ly), (ux + uw / 2, uy + uh + 0.1), "add")
+    ax.set_xlim(-0.2, 12.0)
+    ax.set_ylim(-1.1, 7.2)
+    ax.axis("off")
+    ax.set_title(LATERAL_LABELS.get(kind, kind) + (f": {note}" if note else ""), fontsize=10)
+
+
+def format_chw(shape) -> str:
+    """(C, T, H, W) -> "C x T x S^2" (Table 1 writes T x S^2; channels first as in the tensor)."""
+    c, t, h, w = shape
+    return f"{c} x {t} x {h}^2" if h == w else f"{c} x {t} x {h}x{w}"
