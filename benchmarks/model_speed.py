@@ -1,0 +1,149 @@
+"""How fast is our SlowFast R50 4x16 against PyTorchVideo's ``create_slowfast`` in the same configuration?
+
+Times forward (eval, no autograd) and forward+backward (train mode) of batch-2 clips at 112^2 and 224^2 with
+2 CPU threads, for: the peer (PyTorchVideo 0.1.5, eager), ours eager, ours in ``channels_last_3d`` memory
+format, and ours through ``torch.compile``. Before timing, the peer gets our weights through
+``checkpoints.from_pytorchvideo`` (a pure rename) and must give the same logits: the two are one network.
+Printed: median milliseconds and the ratio peer time / variant time (> 1 means ours is faster).
+
+The peer is a benchmark-only dependency, never one of the package; install it with
+    pip install --no-deps pytorchvideo==0.1.5 fvcore iopath portalocker termcolor tabulate yacs
+(fvcore and iopath import the last four at import time). Its model modules import torchvision only for
+RoIAlign: this script puts a stand-in ``torchvision.ops`` (our RoIAlign) in ``sys.modules`` if torchvision
+is missing. Without the peer, only our variants are timed.
+Run: ``python benchmarks/model_speed.py`` (``--sizes 112 224``, ``--repeats 5``, ``--threads 2``,
+``--no-compile``). Timings on a shared machine are noisy: compare ratios from one run.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+import types
+
+import torch
+
+from slowfast_lite import checkpoints
+from slowfast_lite.models import RoIAlign, build_model
+
+NAME, ALPHA, T, FUSION_KERNEL = "slowfast_r50_4x16", 8, 4, 5
+
+
+def peer_factory():
+    """PyTorchVideo's SlowFast R50 4x16 (alpha 8, fusion kernel 5) for a crop, or None without PyTorchVideo."""
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:  # the peer needs torchvision.ops.RoIAlign only for its detection head
+        ops = types.ModuleType("torchvision.ops")
+        ops.RoIAlign = RoIAlign
+        stand_in = types.ModuleType("torchvision")
+        stand_in.ops = ops
+        sys.modules.update({"torchvision": stand_in, "torchvision.ops": ops})
+    try:
+        from pytorchvideo.models.slowfast import create_slowfast
+    except ImportError as err:
+        print(f"PyTorchVideo not available ({err}); timing our variants only")
+        return None
+
+    def make(crop):
+        s = -(-crop // 32)  # its head pools with a fixed window: the res5 size of this crop
+        return create_slowfast(slowfast_fusion_conv_kernel_size=(FUSION_KERNEL, 1, 1),
+                               slowfast_fusion_conv_stride=(ALPHA, 1, 1),
+                               head_pool_kernel_sizes=((T, s, s), (ALPHA * T, s, s)))
+    return make
+
+
+def load_our_weights(peer, ours):
+    """Give the peer our weights by name (PyTorchVideo -> PySlowFast names is a pure rename)."""
+    state = ours.state_dict()
+    peer.load_state_dict({k: state[checkpoints.pytorchvideo_name(k)] for k in peer.state_dict()})
+    return peer
+
+
+def check_same_network(ours, peer, crop):
+    """Both in eval mode on one clip: the logits must agree; returns the largest difference."""
+    ours.eval(), peer.eval()
+    xs = ours.example_inputs(1, crop, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        a, b = ours(xs), peer(list(xs))  # the peer writes into the list it gets: give it a copy
+    if a.shape != b.shape or not torch.allclose(a, b, rtol=1e-4, atol=1e-4):
+        raise SystemExit(f"the peer is not the same network: max |logit difference| {(a - b).abs().max():.3g}")
+    return (a - b).abs().max().item()
+
+
+def step_functions(model, crop, batch, channels_last):
+    """(forward, forward+backward) closures on fixed random inputs at ``crop``."""
+    xs = [torch.randn(batch, 3, t, crop, crop) for t in (T, ALPHA * T)]
+    if channels_last:
+        xs = [x.contiguous(memory_format=torch.channels_last_3d) for x in xs]
+
+    def forward():
+        model.eval()
+        with torch.no_grad():
+            model(list(xs))
+
+    def forward_backward():
+        model.train()
+        model(list(xs)).sum().backward()
+        model.zero_grad(set_to_none=True)
+
+    return forward, forward_backward
+
+
+def interleaved_medians(steps, repeats, warmup):
+    """Median ms of each step, timed round-robin so that a busy machine slows all of them alike."""
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times = {label: [] for label in steps}
+    for _ in range(repeats):
+        for label, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[label].append(time.perf_counter() - start)
+    return {label: 1000 * statistics.median(t) for label, t in times.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[112, 224])
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    make_peer = peer_factory()
+
+    print(f"{NAME}, batch {args.batch}, {args.threads} threads, median of {args.repeats} (interleaved) "
+          f"after {args.warmup} warm-up")
+    print(f"{'variant':<24} {'crop':>5} {'forward ms':>11} {'fwd+bwd ms':>11} {'peer/this fwd':>14} {'fwd+bwd':>8}")
+    for crop in args.sizes:
+        torch.manual_seed(0)
+        ours = build_model(NAME, crop_size=crop)
+        variants = {}
+        if make_peer is not None:
+            peer = load_our_weights(make_peer(crop), ours)
+            diff = check_same_network(ours, peer, crop)
+            variants["peer eager"] = (peer, False)
+        variants["ours eager"] = (ours, False)
+        variants["ours channels_last_3d"] = (build_model(NAME, crop_size=crop).to(memory_format=torch.channels_last_3d),
+                                             True)
+        if not args.no_compile:
+            variants["ours torch.compile"] = (torch.compile(build_model(NAME, crop_size=crop)), False)
+        steps = {label: step_functions(model, crop, args.batch, cl) for label, (model, cl) in variants.items()}
+        fwd = interleaved_medians({k: v[0] for k, v in steps.items()}, args.repeats, args.warmup)
+        fb = interleaved_medians({k: v[1] for k, v in steps.items()}, args.repeats, args.warmup)
+        for label in variants:
+            ratios = ""
+            if "peer eager" in variants:
+                ratios = f"{fwd['peer eager'] / fwd[label]:>14.2f} {fb['peer eager'] / fb[label]:>8.2f}"
+            print(f"{label:<24} {crop:>5} {fwd[label]:>11.1f} {fb[label]:>11.1f} {ratios}", flush=True)
+        if make_peer is not None:
+            print(f"  (peer check at {crop}^2: same logits as ours, max |difference| {diff:.1e})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
