@@ -146,14 +146,15 @@ LATERAL_LABELS = {"tconv": "T-conv", "tsample": "T-sample", "ttoc_concat": "TtoC
 def plot_lateral_shapes(ax, shapes, kind: str, note: str = ""):
     """Draw one lateral connection as tensors: Fast and Slow arrive, Fast is brought to Slow's T, the fused Slow.
 
-    ``shapes``: "slow", "fast", "lateral" (None for "none") and "fused", each (C, T, H, W) of one clip. A box is
-    T frames wide and C channels high (both linear), so the fused box shows what Fast adds on top of Slow.
+    ``shapes``: "slow", "fast", "lateral" (None for "none") and "fused", each (C, T, H, W) of one clip (other
+    keys are ignored). A box is T frames wide and C channels high (both linear), so the fused box shows what
+    Fast adds on top of Slow.
     ``note`` follows the connection's name in the title (e.g. its kernel and stride).
     """
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
-    frames = max(s[1] for s in shapes.values() if s is not None)
-    channels = max(s[0] for s in shapes.values() if s is not None)
+    tensors = [shapes[k] for k in ("slow", "fast", "lateral", "fused") if shapes[k] is not None]
+    frames, channels = max(s[1] for s in tensors), max(s[0] for s in tensors)
     size = lambda s: (3.0 * s[1] / frames, max(2.4 * s[0] / channels, 0.06))  # width, height
     corners = {"fast": (0.0, 3.2), "slow": (0.0, 0.0), "lateral": (4.6, 3.2), "fused": (8.2, 0.0)}
 

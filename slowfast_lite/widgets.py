@@ -164,3 +164,97 @@ class FrameRateExplorer:
     def _repr_mimebundle_(self, **kwargs):
         # the live widget for a browser; a one-line text (not the children's PNG bytes) for everything else
         return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}
+
+
+def lateral_shapes(model="slowfast_r50_4x16", point: int = 1, crop: int = 224, **overrides) -> dict:
+    """What one lateral connection of a SlowFast model sees and makes, for one clip (meta tensors: no compute).
+
+    ``point`` 1..4 is the fusion after pool1, res2, res3, res4; ``overrides`` change the config (``fusion``,
+    ``alpha``, ``beta``, ...). Returns "slow" and "fast" (what arrives), "lateral" (Fast brought to Slow's T;
+    None for "none") and "fused" (what the next Slow stage reads), each (C, T, H, W); "params" and "gmacs" of
+    this connection and "total_gmacs" of the network. A config the package refuses raises its ValueError.
+    """
+    from slowfast_lite import flops, models
+
+    config = models.CONFIGS[model] if isinstance(model, str) else model
+    config = config.replace(**overrides)
+    if not 1 <= point <= 4:
+        raise ValueError(f"fusion point must be 1..4 (after pool1, res2, res3, res4), got {point}")
+    rows = {(r.stage, r.pathway): r for r in flops.profile(config, crop)}
+    slow, fast, fuse = rows[f"s{point}", "slow"], rows[f"s{point}", "fast"], rows[f"s{point}_fuse", "fast->slow"]
+    lateral = None
+    if config.fusion != "none":
+        with torch.device("meta"):
+            module = models.make_lateral(config.fusion, slow.output[0], fast.output[0], config.alpha,
+                                         config.fusion_kernel, config.fusion_channel_ratio)
+            lateral = tuple(module.lateral(torch.empty((1, *fast.output))).shape[1:])
+    return {"slow": slow.output, "fast": fast.output, "lateral": lateral, "fused": fuse.output,
+            "params": fuse.params, "gmacs": fuse.gmacs, "total_gmacs": sum(r.gmacs for r in rows.values())}
+
+
+class LateralShapesExplorer:
+    """See the tensors through each lateral connection of SlowFast, at each of its four fusion points.
+
+    Controls: the connection (``fusion``), the fusion point (1-4: after pool1, res2, res3, res4), alpha and
+    beta; the model's T and the crop stay. The figure draws the tensors (``viz.plot_lateral_shapes``), the
+    caption gives the shapes and the costs. State: ``shapes`` (``lateral_shapes``' dict, None when the package
+    refuses the combination) and ``error`` (its message, e.g. TtoC-sum needs alpha * beta = 1); image:
+    ``figure`` (PNG bytes in ``.value``). Display it as the last expression of a cell.
+    """
+
+    BETAS = [("1/4", 1 / 4), ("1/8", 1 / 8), ("1/16", 1 / 16), ("1/32", 1 / 32)]
+    POINTS = {1: "pool1", 2: "res2", 3: "res3", 4: "res4"}
+
+    def __init__(self, model: str = "slowfast_r50_4x16", fusion: str = "tconv", point: int = 1, crop: int = 224):
+        from slowfast_lite import models
+
+        self.model, self.crop = model, crop
+        config = models.CONFIGS[model]
+        alphas = [a for a in (2, 4, 8, 16) if config.tau % a == 0]
+        self.fusion_menu = widgets.Dropdown(options=[(viz.LATERAL_LABELS[k], k) for k in models.LATERALS],
+                                            value=fusion, description="lateral")
+        self.point_slider = widgets.IntSlider(value=point, min=1, max=4, description="after stage")
+        self.alpha_menu = widgets.Dropdown(options=alphas, value=config.alpha, description="alpha")
+        self.beta_menu = widgets.Dropdown(options=self.BETAS, value=config.beta, description="beta")
+        self.figure = widgets.Image(format="png")
+        self.caption = widgets.HTML()
+        for control in (self.fusion_menu, self.point_slider, self.alpha_menu, self.beta_menu):
+            control.observe(self._on_change, names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.fusion_menu, self.point_slider]),
+                                    widgets.HBox([self.alpha_menu, self.beta_menu]), self.caption, self.figure])
+        self._update()
+
+    def _on_change(self, _change=None):
+        self._update()
+
+    def _update(self):
+        point = self.point_slider.value
+        try:
+            self.shapes, self.error = lateral_shapes(self.model, point, self.crop, fusion=self.fusion_menu.value,
+                                                     alpha=self.alpha_menu.value, beta=self.beta_menu.value), None
+        except ValueError as err:
+            self.shapes, self.error = None, str(err)
+        fig = Figure(figsize=(5.6, 3.0), dpi=80, layout="constrained")
+        ax = fig.add_subplot()
+        if self.shapes is None:
+            ax.axis("off")
+            ax.text(0.5, 0.5, "this combination is not possible", ha="center", va="center")
+            self.caption.value = f"<b>not possible:</b> {self.error}"
+        else:
+            s = self.shapes
+            viz.plot_lateral_shapes(ax, s, self.fusion_menu.value, f"after {self.POINTS[point]}")
+            self.caption.value = (
+                f"after {self.POINTS[point]}: Slow {viz.format_chw(s['slow'])} and Fast {viz.format_chw(s['fast'])} "
+                f"-> fused Slow {viz.format_chw(s['fused'])}<br>this connection: {s['params']:,} parameters, "
+                f"{s['gmacs']:.3f} GMACs; the whole network: {s['total_gmacs']:.2f} GMACs at {self.crop}^2")
+        self.figure.value = figure_png(fig)
+
+    def __repr__(self) -> str:
+        state = f"fused Slow {self.shapes['fused']}" if self.shapes else "not possible"
+        return (f"LateralShapesExplorer({self.model}, {self.fusion_menu.value} after "
+                f"{self.POINTS[self.point_slider.value]}, alpha={self.alpha_menu.value}, "
+                f"beta={self.beta_menu.label}: {state})")
+
+    def _repr_mimebundle_(self, **kwargs):
+        # the live widget for a browser; a one-line text for everything else
+        return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}
