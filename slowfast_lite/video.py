@@ -44,14 +44,16 @@ _CODEC_BY_SUFFIX = {".mp4": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9"}
 _NEEDS_EVEN_SIZE = {"libx264", "libx265"}  # these encoders reject odd sizes in 4:2:0
 
 
-def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420p", times=None):
+def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420p", times=None, options=None):
     """Write uint8 RGB frames (T, H, W, 3) to ``path``; the container (mp4, webm, mkv) follows the suffix.
 
     codec: None picks libx264 (H.264) for mp4/mkv and libvpx-vp9 for webm. gop: keyframe interval in frames
     (None: the encoder's default long GOP). crf: quality (lower is better; 18 is visually lossless for
     x264). H.264 in yuv420p needs even sizes: odd sizes raise ValueError (pass ``pix_fmt="yuv444p"`` or use
     webm). times: optional presentation time in seconds of each frame (increasing) for a variable frame
-    rate; ``fps`` then only sets the timestamp resolution. The file appears atomically. Returns the path.
+    rate; ``fps`` is then only the nominal rate in the header. options: extra encoder options (strings), e.g.
+    ``{"preset": "veryfast"}``. The same frames give the same bytes on every run (one encoder thread, no
+    x264 macroblock tree, no random container ids). The file appears atomically. Returns the path.
     """
     path = Path(path)
     frames = np.asarray(frames)
@@ -72,15 +74,19 @@ def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420
             raise ValueError(f"{path}: times must hold one increasing time per frame ({len(frames)})")
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # same suffix: it picks the container
     try:
-        with av.open(str(partial), mode="w") as container:
+        with av.open(str(partial), mode="w", options={"fflags": "+bitexact"}) as container:  # no random ids
             stream = container.add_stream(codec, rate=rate)
             stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-            if times is not None:  # timestamps in ms ticks carry the irregular spacing
-                stream.codec_context.time_base = Fraction(1, 1000) if rate <= 1000 else 1 / rate
+            if times is not None:  # fine ticks carry the irregular spacing
+                stream.codec_context.time_base = Fraction(1, 90000)
             if gop is not None:
                 stream.codec_context.gop_size = int(gop)
+            # Reproducible bytes: they depend on the encoder's thread count, and x264's macroblock-tree rate
+            # control changes them from run to run for some frame sizes.
+            encoder_options = {"threads": "1"} | ({"x264-params": "mbtree=0"} if codec == "libx264" else {})
             if codec in ("libx264", "libx265", "libvpx-vp9"):
-                stream.options = {"crf": str(crf)} | ({"b": "0"} if codec == "libvpx-vp9" else {})
+                encoder_options |= {"crf": str(crf)} | ({"b": "0"} if codec == "libvpx-vp9" else {})
+            stream.options = encoder_options | dict(options or {})
             for i, rgb in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
                 if times is not None:
