@@ -123,6 +123,11 @@ def test_cli_hands_motion_and_ava_to_their_generators(monkeypatch):
     assert seen == {"motion": ["--clips", "4"], "ava": ["--scenes", "2"]}
 
 
+def test_cli_reports_bad_options_without_a_traceback(tmp_path, capsys):
+    assert synthetic.cli(["wheel", "--out", str(tmp_path / "odd.mp4"), "--size", "33"]) == 2
+    assert "size must be even" in capsys.readouterr().err
+
+
 def test_cli_rejects_an_unknown_kind():
     with pytest.raises(SystemExit):
         synthetic.cli(["teapot"])

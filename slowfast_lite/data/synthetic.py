@@ -14,6 +14,7 @@ import argparse
 import importlib
 import importlib.util
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -256,10 +257,15 @@ def cli(argv) -> int:
     scene_args.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    if args.kind == "wheel":
-        path = write_wheel_clip(args.out, num_frames=args.frames, fps=args.fps, size=args.size, spokes=args.spokes,
-                                degrees_per_frame=args.speed, seed=args.seed, overwrite=args.out is not None)
-    else:
-        path = write_scene_clip(args.out, num_frames=args.frames, seed=args.seed, overwrite=args.out is not None)
+    try:
+        if args.kind == "wheel":
+            path = write_wheel_clip(args.out, num_frames=args.frames, fps=args.fps, size=args.size,
+                                    spokes=args.spokes, degrees_per_frame=args.speed, seed=args.seed,
+                                    overwrite=args.out is not None)
+        else:
+            path = write_scene_clip(args.out, num_frames=args.frames, seed=args.seed, overwrite=args.out is not None)
+    except ValueError as err:
+        print(f"make-data {args.kind}: {err}", file=sys.stderr)
+        return 2
     print(path)
     return 0
