@@ -14,6 +14,7 @@ reads as the shorter video it still holds, and damaged VP9 data cannot be told f
 
 import functools
 import os
+import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -72,7 +73,8 @@ def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420
         times = np.asarray(times, dtype=np.float64)
         if times.shape != (len(frames),) or np.any(np.diff(times) <= 0):
             raise ValueError(f"{path}: times must hold one increasing time per frame ({len(frames)})")
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # same suffix: it picks the container
+    # A temporary file of this writer's own beside the target (the suffix picks the container), renamed at the end.
+    partial = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
         with av.open(str(partial), mode="w", options={"fflags": "+bitexact"}) as container:  # no random ids
             stream = container.add_stream(codec, rate=rate)
