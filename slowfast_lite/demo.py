@@ -121,19 +121,23 @@ def window_starts(video_length, window, stride):
     return starts
 
 
-def window_inputs(frames, config, crop_size):
-    """uint8 frames (num_frames, H, W, 3) of one window -> the model's pathways, each (3, T_p, crop, crop)."""
+def window_inputs(frames, config, crop_size, short_side=None):
+    """uint8 frames (num_frames, H, W, 3) of one window -> the model's pathways, each (3, T_p, crop, crop).
+
+    The short side is scaled to ``short_side`` (default ``crop_size``), then the centre crop is taken.
+    """
     clip = transforms.to_clip(frames)
-    clip = transforms.center_crop(transforms.short_side_scale(clip, crop_size), crop_size)
+    clip = transforms.center_crop(transforms.short_side_scale(clip, short_side or crop_size), crop_size)
     clip = transforms.normalize(clip)
     return sampling.pack_pathways(clip, config.alpha) if len(config.pathway_names) == 2 else [clip]
 
 
-def predict_video(model, path, stride=None, crop_size=None, batch_size=4, progress=False):
+def predict_video(model, path, stride=None, crop_size=None, short_side=None, batch_size=4, progress=False):
     """Run ``model`` over every window of the video at ``path``; returns one WindowPrediction per window.
 
     stride: frames between window starts (default half a window); crop_size: default the model's training
-    crop. The model runs in eval mode on its own device; its training mode is restored afterwards.
+    crop; short_side: the short side frames are scaled to before the centre crop (default crop_size). The
+    model runs in eval mode on its own device; its training mode is restored afterwards.
     """
     config = model.config
     info = video.probe(path)
@@ -155,7 +159,8 @@ def predict_video(model, path, stride=None, crop_size=None, batch_size=4, progre
             wanted = sorted({int(i) for idx in indices for i in idx})  # decode each frame once per batch
             frames = video.read_frames(path, wanted)
             row = {frame: r for r, frame in enumerate(wanted)}
-            clips = [window_inputs(frames[[row[int(i)] for i in idx]], config, crop_size) for idx in indices]
+            clips = [window_inputs(frames[[row[int(i)] for i in idx]], config, crop_size, short_side)
+                     for idx in indices]
             pathways = [torch.stack(p).to(device) for p in zip(*clips, strict=True)]
             with torch.no_grad():
                 probs = model.predict(pathways).float().cpu().numpy()
@@ -289,6 +294,7 @@ def _parser():
     parser.add_argument("--timeline", help="where to save the timeline figure (png)")
     parser.add_argument("--stride", type=float, help="frames between window starts (default: half a window)")
     parser.add_argument("--crop", type=int, help="crop size in pixels (default: the model's training crop)")
+    parser.add_argument("--short-side", type=int, help="short side before cropping (default: the crop size)")
     parser.add_argument("--top", type=int, default=5, help="classes printed per window (default 5)")
     parser.add_argument("--batch-size", type=int, default=4, help="windows per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
@@ -316,7 +322,7 @@ def cli(argv) -> int:
     try:
         model = load_model(args.model, args.checkpoint, pick_device(args.device))
         labels = read_labels(args.labels, model.config.num_classes) if args.labels else None
-        predictions = predict_video(model, args.video, args.stride, args.crop, args.batch_size,
+        predictions = predict_video(model, args.video, args.stride, args.crop, args.short_side, args.batch_size,
                                     progress=sys.stderr.isatty())
         print(format_predictions(predictions, labels, args.top))
         timeline = args.timeline or (Path(args.out).with_name(Path(args.out).stem + "_timeline.png")

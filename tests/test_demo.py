@@ -45,7 +45,7 @@ def test_window_starts_cover_the_video():
 
 
 def test_each_window_is_the_clip_pyslowfast_samples(model, clip_path):
-    predictions = demo.predict_video(model, clip_path, stride=20, batch_size=2)
+    predictions = demo.predict_video(model, clip_path, stride=20, short_side=40, batch_size=2)
     info = video.probe(clip_path)
     window = sampling.window_size(model.config.num_frames, model.config.sampling_rate, info.fps)  # 32 frames
     assert [p.start for p in predictions] == demo.window_starts(info.frames, window, 20)
@@ -53,7 +53,7 @@ def test_each_window_is_the_clip_pyslowfast_samples(model, clip_path):
     for p in (predictions[0], predictions[2]):  # rebuilt here from the rule, one window at a time
         indices = torch.linspace(p.start, p.start + window - 1, model.config.num_frames).clamp(0, 104).long()
         clip = transforms.to_clip(video.read_frames(clip_path, indices.tolist()))
-        clip = transforms.normalize(transforms.center_crop(transforms.short_side_scale(clip, 32), 32))
+        clip = transforms.normalize(transforms.center_crop(transforms.short_side_scale(clip, 40), 32))
         slow = clip[:, torch.linspace(0, clip.shape[1] - 1, model.config.T).long()]
         with torch.no_grad():
             expected = model.predict([slow[None], clip[None]])[0].numpy()
