@@ -71,7 +71,8 @@ def jupyterlab(tmp_path_factory):
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not start:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK.name}?token={token}"
+        base = f"http://127.0.0.1:{port}"
+        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", f"{base}/api/sessions?token={token}"
     finally:
         server.terminate()
         try:
@@ -82,11 +83,12 @@ def jupyterlab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(jupyterlab):
+    url, _ = jupyterlab
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
-        page.goto(jupyterlab)
+        page.goto(url)
         page.wait_for_selector(".jp-Notebook .jp-Cell")
         yield page
         browser.close()
@@ -97,33 +99,37 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def run_all_cells(page, timeout_s: float = 600) -> None:
-    """Kernel > Restart Kernel and Run All Cells, as an instructor starts a demo; wait until every cell has run.
+def wait_for_idle_kernel(api: str, timeout_s: float = 120) -> None:
+    """Ask the server until the notebook's kernel is up and idle (the page can show "Idle" before it exists)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(api, timeout=5) as reply:
+            sessions = json.load(reply)
+        if sessions and all(s["kernel"]["execution_state"] == "idle" for s in sessions):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the notebook's kernel did not become idle within {timeout_s} s")
 
-    Restarting (rather than Run All on the kernel that just started) also means the widget manager is already
-    listening when the first widget is created.
+
+def run_all_cells(page, api: str, timeout_s: float = 600) -> None:
+    """Clear the committed outputs, then Kernel > Restart Kernel and Run All Cells, as an instructor starts a demo.
+
+    Waits until every code cell shows an execution count again. The restart also means the page's widget manager
+    is listening before the first widget is created.
     """
-    page.get_by_role("menuitem", name="Edit", exact=True).click()  # the committed outputs and counts go first
+    wait_for_idle_kernel(api)
+    page.get_by_role("menuitem", name="Edit", exact=True).click()
     page.get_by_role("menuitem", name="Clear Outputs of All Cells", exact=True).click()
     page.wait_for_function("""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
                               .every(p => !/\\d/.test(p.textContent))""")
-    started = False
-    for _ in range(10):  # the menu is inert until the kernel session is connected: retry until cells start
-        page.get_by_role("menuitem", name="Kernel", exact=True).click()
-        page.get_by_role("menuitem", name="Restart Kernel and Run All Cells…", exact=True).click()
-        page.get_by_role("button", name="Confirm Kernel Restart").click()
-        try:
-            page.wait_for_function("""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-                                      .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))""", timeout=15_000)
-            started = True
-            break
-        except sync_api.TimeoutError:
-            continue
-    assert started, "Restart Kernel and Run All Cells never started the cells"
+    page.get_by_role("menuitem", name="Kernel", exact=True).click()
+    page.get_by_role("menuitem", name="Restart Kernel and Run All Cells…", exact=True).click()
+    page.get_by_role("button", name="Confirm Kernel Restart").click()
     page.wait_for_function("""() => {
         const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
         return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p));
     }""", timeout=timeout_s * 1000, polling=500)
+    wait_for_idle_kernel(api)
 
 
 def picture(page, selector: str) -> bytes:
@@ -163,8 +169,8 @@ def nudge(page, selector: str) -> None:
     buttons.first.click()
 
 
-def test_frame_rate_explorer_responds_in_jupyterlab(page):
-    run_all_cells(page)
+def test_frame_rate_explorer_responds_in_jupyterlab(page, jupyterlab):
+    run_all_cells(page, api=jupyterlab[1])
     shot(page, "01_after_run_all")
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
     assert errors.count() == 0, f"a cell raised in the browser: {errors.first.inner_text()[:500]}"
