@@ -299,7 +299,7 @@ class LoadReport:
 
     origin: str
     format: str
-    loaded: list = field(default_factory=list)
+    loaded: list = field(default_factory=list)  # keys that fit (and were loaded, unless a strict load failed)
     missing: list = field(default_factory=list)
     unexpected: list = field(default_factory=list)
     mismatched: list = field(default_factory=list)  # (key, checkpoint shape, model shape)
@@ -310,7 +310,7 @@ class LoadReport:
         return not (self.missing or self.unexpected or self.mismatched)
 
     def __str__(self):
-        lines = [f"{self.origin} ({self.format}): {len(self.loaded)} tensors loaded, {len(self.missing)} missing, "
+        lines = [f"{self.origin} ({self.format}): {len(self.loaded)} tensors fit, {len(self.missing)} missing, "
                  f"{len(self.unexpected)} unexpected, {len(self.mismatched)} mis-shaped"
                  + (f", {len(self.skipped)} skipped" if self.skipped else "")]
         shown = 8
@@ -372,7 +372,7 @@ def load(source, model, strict=True, skip=()):
     model_state = model.state_dict()
     to_load, report = compare(state, model_state, origin, fmt, skip)
     if strict and not report.ok:
-        raise CheckpointError(f"{origin} does not fit the model\n  checkpoint: {describe(state)}\n"
+        raise CheckpointError(f"{origin} does not fit the model (nothing loaded)\n  checkpoint: {describe(state)}\n"
                               f"  model:      {describe(model_state)}\n{report}")
     model.load_state_dict(to_load, strict=False)
     return report
