@@ -1,0 +1,240 @@
+"""Video classification data: PySlowFast's ``path label`` csv (Kinetics format) or one folder per class.
+
+``VideoClassificationDataset`` decodes only the frames a clip needs (``video.read_frames``), samples them with
+PySlowFast's rules (``sampling``), augments like PySlowFast (``transforms``) and returns the pathways:
+
+* train mode: item i is video i with a random window, short-side jitter, random crop and flip:
+  ``(pathways, label, index)``;
+* test mode: item i is view i of ``num_clips x num_crops`` per video (clip-major, as PySlowFast orders them):
+  ``(pathways, label, video_index, view_index)``.
+
+``pathways`` is ``[slow, fast]`` (each (C, T_p, H, W)) for a SlowFast model, ``[clip]`` for Slow-only or
+Fast-only. Random choices depend only on (seed, epoch, index), so a run is the same with any number of
+DataLoader workers and an interrupted run resumes exactly (``set_epoch``, as DistributedSampler does).
+
+A video that fails to decode does not stop a run: a warning names it, a counter shared with the workers
+records it (``failures``), and another video is drawn instead. Bad rows (missing file, unknown label,
+malformed line) raise ``DatasetError`` at construction, naming the file and the line.
+"""
+
+import json
+import random
+import warnings
+from pathlib import Path
+
+import torch
+
+from slowfast_lite import sampling, transforms, video
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
+MODES = ("train", "test")
+
+
+class DatasetError(ValueError):
+    """A data set description that cannot be used; the message names the file and the line or folder."""
+
+
+def read_csv(path, path_prefix=None, num_classes=None):
+    """Rows ``path label`` (space separated, PySlowFast's format) -> [(Path, int)], checked row by row.
+
+    Relative paths are taken from ``path_prefix`` (default: the csv's folder).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such csv file")
+    base = Path(path_prefix) if path_prefix is not None else path.parent
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise DatasetError(f"{path}, line {number}: expected 'path label' (2 fields), got {line!r}")
+        try:
+            label = int(parts[1])
+        except ValueError:
+            raise DatasetError(f"{path}, line {number}: label {parts[1]!r} is not an integer") from None
+        if label < 0 or (num_classes is not None and label >= num_classes):
+            known = f" (known classes 0..{num_classes - 1})" if num_classes is not None else ""
+            raise DatasetError(f"{path}, line {number}: unknown label {label}{known}")
+        file = base / parts[0]
+        if not file.is_file():
+            raise DatasetError(f"{path}, line {number}: video {file} does not exist")
+        rows.append((file, label))
+    if not rows:
+        raise DatasetError(f"{path}: no rows")
+    return rows
+
+
+def read_class_folders(root):
+    """One sub-folder per class (sorted names = labels 0, 1, ...) -> (rows [(Path, int)], class names)."""
+    root = Path(root)
+    names = sorted(p.name for p in root.iterdir() if p.is_dir())
+    if not names:
+        raise DatasetError(f"{root}: no class folders (expected one sub-folder of videos per class)")
+    rows = []
+    for label, name in enumerate(names):
+        files = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+        if not files:
+            raise DatasetError(f"{root / name}: class folder without videos ({', '.join(VIDEO_SUFFIXES)})")
+        rows += [(file, label) for file in files]
+    return rows, names
+
+
+def read_classnames(path):
+    """Class names from PySlowFast's json ``{"name": index}`` or a text file with one name per line."""
+    path = Path(path)
+    text = path.read_text()
+    if path.suffix == ".json":
+        mapping = json.loads(text)
+        if sorted(mapping.values()) != list(range(len(mapping))):
+            raise DatasetError(f"{path}: class indices must be 0..{len(mapping) - 1}, each once")
+        return [name for name, _ in sorted(mapping.items(), key=lambda item: item[1])]
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class VideoClassificationDataset(torch.utils.data.Dataset):
+    """Clips of labelled videos, sampled and augmented like PySlowFast, ready for a SlowFast-family model.
+
+    source: a ``path label`` csv, or a folder with one sub-folder of videos per class.
+    mode: ``"train"`` (one random clip per video) or ``"test"`` (``num_clips`` x ``num_crops`` views per video).
+    num_frames, sampling_rate, target_fps: frames decoded per clip and their stride at ``target_fps``
+        (PySlowFast's NUM_FRAMES, SAMPLING_RATE); ``alpha``: the Slow pathway takes ``num_frames // alpha`` of them.
+    pathways: ``"slowfast"`` -> ``[slow, fast]``; ``"slow"`` or ``"fast"`` -> ``[clip]``.
+    crop_size, scale_range, flip: training view; test views scale the short side to ``test_scale``
+        (default ``scale_range[0]``) and take ``num_crops`` (1 centre or 3) crops of ``test_crop_size``.
+    fast_grayscale: give the Fast pathway luminance only (the paper's Table 2e "gray-scale" input),
+        repeated over the three channels so the model is unchanged.
+    classnames: list of names, or a json / text file; default ``classnames.json`` beside a csv if present.
+    """
+
+    def __init__(self, source, mode="train", *, num_frames=32, sampling_rate=2, alpha=8, target_fps=30,
+                 pathways="slowfast", crop_size=224, scale_range=(256, 320), flip=True, test_scale=None,
+                 test_crop_size=None, num_clips=10, num_crops=3, fast_grayscale=False, classnames=None,
+                 path_prefix=None, mean=transforms.MEAN, std=transforms.STD, seed=0, max_retries=10):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if pathways not in ("slowfast", "slow", "fast"):
+            raise ValueError(f"pathways must be 'slowfast', 'slow' or 'fast', got {pathways!r}")
+        source = Path(source)
+        if source.is_dir():
+            self.rows, names = read_class_folders(source)
+        else:
+            if classnames is None and (source.parent / "classnames.json").is_file():
+                classnames = source.parent / "classnames.json"
+            names = classnames if classnames is None or isinstance(classnames, (list, tuple)) else \
+                read_classnames(classnames)
+            self.rows = read_csv(source, path_prefix, len(names) if names else None)
+        self.source, self.mode = source, mode
+        self.classnames = list(names) if names else None
+        self.num_classes = len(self.classnames) if self.classnames else max(label for _, label in self.rows) + 1
+        self.num_frames, self.sampling_rate, self.alpha, self.target_fps = num_frames, sampling_rate, alpha, target_fps
+        self.pathways, self.fast_grayscale = pathways, fast_grayscale
+        self.crop_size, self.scale_range, self.flip = crop_size, tuple(scale_range), flip
+        self.test_scale = test_scale or scale_range[0]
+        self.test_crop_size = test_crop_size or crop_size
+        self.num_clips, self.num_crops = (num_clips, num_crops) if mode == "test" else (1, 1)
+        self.mean, self.std, self.seed, self.max_retries = mean, std, seed, max_retries
+        self.epoch = 0
+        # failures per video, in shared memory: DataLoader workers add to the same counts
+        self._failures = torch.zeros(len(self.rows), dtype=torch.int32).share_memory_()
+
+    @classmethod
+    def for_model(cls, config, source, mode="train", **kwargs):
+        """A data set whose clips fit a model config (``SlowFastConfig`` or a model with ``.config``):
+        frames, stride, alpha, pathways and crop taken from it; ``kwargs`` set the rest."""
+        config = getattr(config, "config", config)
+        settings = dict(num_frames=config.num_frames, sampling_rate=config.sampling_rate, alpha=config.alpha,
+                        pathways=config.pathways, crop_size=config.crop_size)
+        return cls(source, mode, **{**settings, **kwargs})
+
+    # ------------------------------------------------------------------------------------------ bookkeeping
+    @property
+    def views_per_video(self):
+        return self.num_clips * self.num_crops
+
+    @property
+    def labels(self):
+        """The label of every video (not every view): LongTensor (num_videos,)."""
+        return torch.tensor([label for _, label in self.rows])
+
+    @property
+    def num_videos(self):
+        return len(self.rows)
+
+    @property
+    def failures(self):
+        """{video path: times it failed to decode}, over every worker."""
+        return {str(self.rows[i][0]): int(n) for i, n in enumerate(self._failures.tolist()) if n}
+
+    @property
+    def num_failures(self):
+        return int(self._failures.sum())
+
+    def set_epoch(self, epoch):
+        """Training clips are drawn from (seed, epoch, index): call before each epoch for fresh clips."""
+        self.epoch = epoch
+
+    def __len__(self):
+        return len(self.rows) * self.views_per_video
+
+    def __repr__(self):
+        return (f"VideoClassificationDataset({str(self.source)!r}, mode={self.mode!r}, videos={self.num_videos}, "
+                f"classes={self.num_classes}, frames={self.num_frames}x{self.sampling_rate}, alpha={self.alpha}, "
+                f"pathways={self.pathways!r}, views={self.num_clips}x{self.num_crops})")
+
+    # ------------------------------------------------------------------------------------------ loading
+    def __getitem__(self, item):
+        video_index, view = divmod(item, self.views_per_video)
+        for attempt in range(self.max_retries + 1):
+            rng = random.Random(f"{self.seed}-{self.epoch}-{item}-{attempt}")
+            try:
+                pathways = self.load(video_index, view, rng)
+                break
+            except video.VideoDecodeError as error:
+                self._failures[video_index] += 1
+                warnings.warn(f"skipping unreadable video {self.rows[video_index][0]}: {error}", stacklevel=2)
+                video_index = rng.randrange(len(self.rows))  # another video (of any class) in its place
+        else:
+            raise video.VideoDecodeError(f"{self.max_retries + 1} videos in a row failed to decode; last: "
+                                         f"{self.rows[video_index][0]}")
+        label = self.rows[video_index][1]
+        if self.mode == "train":
+            return pathways, label, video_index
+        return pathways, label, video_index, view
+
+    def load(self, video_index, view=0, rng=None):
+        """The pathways of one clip of a video: view 0..views_per_video-1 in test mode, random in train mode."""
+        path = self.rows[video_index][0]
+        info = video.probe(path)
+        if info.frames < 1:
+            raise video.VideoDecodeError(f"{path}: no frames")
+        clip_index, crop_index = divmod(view, self.num_crops)
+        window = sampling.window_size(self.num_frames, self.sampling_rate, info.fps, self.target_fps)
+        start, end = sampling.clip_window(info.frames, window, -1 if self.mode == "train" else clip_index,
+                                          self.num_clips, rng)
+        frames = video.read_frames(path, sampling.fast_indices(start, end, self.num_frames, info.frames))
+        clip = transforms.to_clip(frames)
+        if self.mode == "train":
+            clip = transforms.train_augment(clip, self.crop_size, self.scale_range, self.flip, rng=rng)
+        else:
+            clip = transforms.short_side_scale(clip, self.test_scale)
+            clip = transforms.uniform_crop(clip, self.test_crop_size, 1 if self.num_crops == 1 else crop_index)
+        clip = transforms.normalize(clip, self.mean, self.std)
+        if self.pathways == "slow":
+            return [clip]
+        fast = grayscale(clip) if self.fast_grayscale else clip
+        if self.pathways == "fast":
+            return [fast]
+        slow, _ = sampling.pack_pathways(clip, self.alpha)
+        return [slow, fast]
+
+
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601
+
+
+def grayscale(clip):
+    """Luminance of a clip (3, T, H, W), repeated over the 3 channels (works on normalised clips: the
+    weights sum to 1)."""
+    weights = torch.tensor(LUMA, dtype=clip.dtype).view(3, 1, 1, 1)
+    return (clip * weights).sum(0, keepdim=True).expand_as(clip).contiguous()

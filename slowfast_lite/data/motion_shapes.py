@@ -1,0 +1,220 @@
+"""MotionShapes: a small video classification benchmark where motion matters, written as real H.264 files.
+
+Eight classes in two groups (see ``data/README.md`` for the reasoning):
+
+* **appearance** (``red``, ``green``, ``blue``, ``purple``): one flat shape (disk, square, triangle or cross,
+  random) of that hue, drifting and turning slowly. Every hue is drawn at a random luminance that does not
+  depend on the class, so the classes differ in colour only: a grey-scale view cannot tell them apart.
+* **motion** (``drift_up``, ``drift_down``, ``flicker``, ``steady``): a striped disk whose stripes move up,
+  move down, pulse in brightness, or stay. Every change repeats exactly every ``PERIOD`` = 5 frames, so
+  frames 5 apart are identical (up to pixel noise) and one frame alone carries no class information.
+
+The videos are written at ``FPS`` = 15, so a tiny SlowFast (T=4, tau=8, alpha=4: Fast stride 2 frames at 30
+fps) decodes 16 consecutive frames per clip for Fast, and Slow takes Fast frames [0, 5, 10, 15] (PySlowFast's
+``linspace`` rule): exactly one period apart. The motion classes alias to a still image at the Slow rate by
+construction; the Fast rate resolves them. Position, size, colours, stripe period, phases, background and
+noise are random, so no single pixel or frame gives a motion class away.
+
+Output folder: ``videos/<split>/<id>.mp4``, ``train.csv`` / ``val.csv`` / ``test.csv`` in PySlowFast's
+``path label`` format (paths relative to the folder), ``classnames.json`` (``{"name": index}``) and
+``manifest.json`` (written last: its presence marks a complete, cached set).
+"""
+
+import argparse
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from slowfast_lite import utils
+from slowfast_lite.data import draw
+from slowfast_lite.data.synthetic import write_clip
+
+PERIOD = 5  # frames: every motion class repeats exactly after this many frames (the Slow stride in Fast frames)
+FPS = 15  # 30 fps target with a Fast stride of 2 frames -> Fast sees every frame of these videos
+APPEARANCE_CLASSES = ("red", "green", "blue", "purple")
+MOTION_CLASSES = ("drift_up", "drift_down", "flicker", "steady")
+CLASSES = APPEARANCE_CLASSES + MOTION_CLASSES
+SPLITS = ("train", "val", "test")
+
+# angle (degrees) of each hue in the chroma plane orthogonal to luminance (red at 45 means [1, .33, .04] at 0.5)
+_HUE_ANGLE = {"red": 45.0, "green": 135.0, "blue": 225.0, "purple": 315.0}
+_LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights, the ones a grey-scale conversion uses
+_SHAPES = ("disk", "square", "triangle", "cross")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big a generated set is: clips per class in each split, frame size (square) and frames per video."""
+
+    train: int
+    val: int
+    test: int
+    size: int = 40
+    frames: int = 24
+
+
+PROFILES = {
+    "quick": Profile(train=64, val=16, test=16, size=40, frames=24),
+    "full": Profile(train=400, val=50, test=50, size=64, frames=40),
+}
+
+
+def _chroma_basis():
+    """Two orthonormal RGB directions with zero luminance: moving along them changes hue, not brightness."""
+    e1 = np.array([1.0, -1.0, 0.0])
+    e1 -= _LUMA * (e1 @ _LUMA) / (_LUMA @ _LUMA)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(_LUMA, e1)
+    return e1, e2 / np.linalg.norm(e2)
+
+
+def hue_color(angle_deg: float, luminance: float, saturation: float) -> np.ndarray:
+    """RGB colour of a hue angle (chroma plane), an exact ``luminance`` (BT.601) and ``saturation`` in [0, 1]
+    of the largest chroma that stays inside the RGB cube."""
+    e1, e2 = _chroma_basis()
+    d = np.cos(np.deg2rad(angle_deg)) * e1 + np.sin(np.deg2rad(angle_deg)) * e2
+    grey = np.full(3, luminance)
+    reach = min((1 - grey[i]) / d[i] if d[i] > 0 else -grey[i] / d[i] for i in range(3) if abs(d[i]) > 1e-9)
+    return (grey + saturation * reach * d).astype(np.float32)
+
+
+def _shape_distance(kind, x, y, radius, angle):
+    """Signed distance (pixels, negative inside) to a shape centred at the origin, turned by ``angle``;
+    x, y, angle broadcast (e.g. (T, 1, 1) angles against (1, H, W) coordinates: every frame at once)."""
+    u = np.cos(angle) * x + np.sin(angle) * y
+    v = -np.sin(angle) * x + np.cos(angle) * y
+    if kind == "disk":
+        return np.hypot(u, v) - radius
+    if kind == "cross":  # union of two bars, each a box distance
+        half = radius * 0.3
+        return np.minimum(np.maximum(abs(u) - radius, abs(v) - half), np.maximum(abs(v) - radius, abs(u) - half))
+    sides = 4 if kind == "square" else 3
+    apothem = radius * np.cos(np.pi / sides) * (1.0 if sides == 4 else 1.15)
+    # a convex regular polygon: the largest of its edges' half-plane distances
+    normals = 2 * np.pi * np.arange(sides) / sides
+    return np.max([np.cos(a) * u + np.sin(a) * v for a in normals], axis=0) - apothem
+
+
+def render_clip(label: int, rng: np.random.Generator, size: int = 40, frames: int = 24,
+                noise: float = 0.03) -> np.ndarray:
+    """One clip of class ``label``: uint8 frames (frames, size, size, 3), all randomness from ``rng``."""
+    name = CLASSES[label]
+    bg_a = rng.uniform(0.25, 0.6) + rng.uniform(-0.04, 0.04, 3)  # near-grey, random brightness and tint
+    background = draw.noise_background((size, size), rng, bg_a, bg_a + rng.uniform(0.1, 0.3), cell=size / 5)
+    radius = rng.uniform(0.17, 0.25) * size
+    center = rng.uniform(radius + 1, size - radius - 1, 2)
+    t = np.arange(frames, dtype=np.float32)[:, None, None, None]  # (T, 1, 1, 1) against (H, W, 3) images
+    x, y = draw.pixel_centres((size, size))
+    if name in APPEARANCE_CLASSES:
+        color = hue_color(_HUE_ANGLE[name] + rng.uniform(-15, 15), rng.uniform(0.35, 0.65), rng.uniform(0.6, 0.95))
+        kind = _SHAPES[rng.integers(len(_SHAPES))]
+        velocity, angle, spin = rng.uniform(-0.25, 0.25, 2), rng.uniform(0, 2 * np.pi), rng.uniform(-0.03, 0.03)
+        tt = t[..., 0]  # (T, 1, 1)
+        distance = _shape_distance(kind, x - center[0] - velocity[0] * tt, y - center[1] - velocity[1] * tt,
+                                   radius, angle + spin * tt)
+        texture = color
+    else:
+        # two random hues whose luminances differ by 0.3-0.5: the stripes stay visible in grey-scale
+        luma_a = rng.uniform(0.1, 0.4)
+        luma_b = luma_a + rng.uniform(0.3, 0.5)
+        if rng.random() < 0.5:
+            luma_a, luma_b = luma_b, luma_a
+        color_a, color_b = (hue_color(rng.uniform(0, 360), luma, rng.uniform(0, 0.9)) for luma in (luma_a, luma_b))
+        period = rng.uniform(6.0, 10.0)  # stripe period in pixels: the drift speed is period / PERIOD pixels a frame
+        phase, pulse_phase = rng.uniform(0, 2 * np.pi, 2)
+        turn = 2 * np.pi * t / PERIOD  # one full cycle every PERIOD frames
+        shift = {"drift_up": turn, "drift_down": -turn}.get(name, 0.0 * turn)
+        gain = 1.0 + 0.35 * np.cos(pulse_phase + (turn if name == "flicker" else 0.0 * turn))
+        weight = 0.5 + 0.5 * np.cos(2 * np.pi * y[..., None] / period + phase + shift)
+        texture = np.clip((color_a * weight + color_b * (1 - weight)) * gain, 0, 1)
+        distance = np.hypot(x - center[0], y - center[1])[None] - radius * 1.1
+    mask = draw.coverage(distance)[..., None]  # (T or 1, H, W, 1)
+    video = background * (1 - mask) + texture * mask
+    video = video + noise * rng.standard_normal((frames, size, size, 3), dtype=np.float32)
+    return draw.to_uint8(video)
+
+
+class MotionShapes:
+    """The generator: ``MotionShapes("quick", seed=0).generate()`` writes (or finds cached) a whole set.
+
+    ``root``: output folder (default ``data_root()/motion_shapes/<profile>_seed<seed>``). Keyword overrides of
+    the profile (``train``, ``val``, ``test``, ``size``, ``frames``) make a custom size; the cache key is the
+    whole setting, so a changed setting regenerates.
+    """
+
+    classes = CLASSES
+    appearance_classes = APPEARANCE_CLASSES
+    motion_classes = MOTION_CLASSES
+
+    def __init__(self, profile: str = "quick", seed: int = 0, root=None, **overrides):
+        if profile not in PROFILES:
+            raise ValueError(f"unknown MotionShapes profile {profile!r}; choose one of {sorted(PROFILES)}")
+        unknown = sorted(set(overrides) - set(asdict(PROFILES[profile])))
+        if unknown:
+            raise ValueError(f"unknown MotionShapes setting(s) {unknown}; valid: {sorted(asdict(PROFILES[profile]))}")
+        self.profile, self.seed = profile, seed
+        self.settings = Profile(**{**asdict(PROFILES[profile]), **overrides})
+        self.root = Path(root) if root else utils.data_root() / "motion_shapes" / f"{profile}_seed{seed}"
+
+    def __repr__(self):
+        return f"MotionShapes(profile={self.profile!r}, seed={self.seed}, root='{self.root}', {self.settings})"
+
+    def csv(self, split: str) -> Path:
+        """The ``path label`` csv of a split (``train``, ``val`` or ``test``)."""
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
+        return self.root / f"{split}.csv"
+
+    @property
+    def classnames(self) -> Path:
+        return self.root / "classnames.json"
+
+    def _manifest(self) -> dict:
+        return {"dataset": "MotionShapes", "profile": self.profile, "seed": self.seed, "fps": FPS,
+                "period": PERIOD, "classes": list(CLASSES), **asdict(self.settings)}
+
+    def is_cached(self) -> bool:
+        path = self.root / "manifest.json"
+        return path.exists() and json.loads(path.read_text()) == self._manifest()
+
+    def generate(self, progress: bool = True, force: bool = False) -> Path:
+        """Write every split (skipped when a complete set with the same settings exists); returns ``root``."""
+        if self.is_cached() and not force:
+            return self.root
+        from tqdm.auto import tqdm
+
+        if (self.root / "manifest.json").exists():
+            shutil.rmtree(self.root / "videos", ignore_errors=True)
+            (self.root / "manifest.json").unlink()
+        s = self.settings
+        jobs = [(split, i) for split in SPLITS for i in range(getattr(s, split) * len(CLASSES))]
+        rows = {split: [] for split in SPLITS}
+        for split, i in tqdm(jobs, desc=f"MotionShapes {self.profile}", disable=not progress):
+            label = i % len(CLASSES)
+            # one generator per clip, keyed by (seed, split, index): any clip can be re-rendered alone
+            rng = np.random.default_rng([self.seed, SPLITS.index(split), i])
+            relative = f"videos/{split}/{i:05d}.mp4"
+            write_clip(self.root / relative, render_clip(label, rng, s.size, s.frames), FPS, gop=PERIOD * 3)
+            rows[split].append(f"{relative} {label}")
+        for split in SPLITS:
+            self.csv(split).write_text("\n".join(rows[split]) + "\n")
+        self.classnames.write_text(json.dumps({name: i for i, name in enumerate(CLASSES)}, indent=1))
+        (self.root / "manifest.json").write_text(json.dumps(self._manifest(), indent=1))
+        return self.root
+
+
+def cli(argv) -> int:
+    """``python -m slowfast_lite make-data motion --profile quick|full --out DIR [--seed N]``"""
+    parser = argparse.ArgumentParser(prog="python -m slowfast_lite make-data motion",
+                                     description="Write the MotionShapes benchmark (mp4 clips + path/label csv).")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="output folder (default: cached under the data folder)")
+    parser.add_argument("--force", action="store_true", help="regenerate even if a complete set exists")
+    args = parser.parse_args(argv)
+    root = MotionShapes(args.profile, args.seed, args.out).generate(force=args.force)
+    print(root)
+    return 0

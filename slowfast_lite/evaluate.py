@@ -1,0 +1,141 @@
+"""Multi-view testing (PySlowFast's protocol) and the classification metrics.
+
+A test-mode ``VideoClassificationDataset`` yields ``num_clips x num_crops`` views of every video;
+``multi_view`` runs the model on each, sums the softmax scores of a video's views and scores the sums:
+top-1/top-5 accuracy, per-class accuracy and the confusion matrix (rows: true class, columns: predicted).
+"""
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+from slowfast_lite import utils
+
+
+def topk_accuracy(scores, labels, k=1) -> float:
+    """Fraction of rows of ``scores`` (N, C) whose true label is among the k highest (k capped at C)."""
+    k = min(k, scores.shape[1])
+    top = scores.topk(k, dim=1).indices
+    return (top == labels.view(-1, 1)).any(dim=1).float().mean().item()
+
+
+def confusion_matrix(predictions, labels, num_classes) -> torch.Tensor:
+    """Counts (num_classes, num_classes): entry [t, p] = videos of true class t predicted as p."""
+    index = labels.long() * num_classes + predictions.long()
+    return torch.bincount(index, minlength=num_classes**2).view(num_classes, num_classes)
+
+
+def per_class_accuracy(confusion) -> torch.Tensor:
+    """Recall of each class from a confusion matrix (NaN for a class without videos)."""
+    confusion = confusion.double()
+    return confusion.diagonal() / confusion.sum(1)
+
+
+@dataclass
+class MultiViewResult:
+    """Scores summed over the views of each video and what they give."""
+
+    scores: torch.Tensor  # (num_videos, num_classes): summed softmax over the views
+    labels: torch.Tensor  # (num_videos,)
+    views: torch.Tensor  # (num_videos,): views seen per video
+    classnames: list = field(default=None)
+
+    @property
+    def num_classes(self):
+        return self.scores.shape[1]
+
+    @property
+    def predictions(self):
+        return self.scores.argmax(1)
+
+    @property
+    def top1(self):
+        return topk_accuracy(self.scores, self.labels, 1)
+
+    @property
+    def top5(self):
+        return topk_accuracy(self.scores, self.labels, 5)
+
+    @property
+    def confusion(self):
+        return confusion_matrix(self.predictions, self.labels, self.num_classes)
+
+    @property
+    def per_class(self):
+        return per_class_accuracy(self.confusion)
+
+    def group_accuracy(self, classes) -> float:
+        """Accuracy over the videos whose true class is in ``classes`` (indices or names)."""
+        index = [self.classnames.index(c) if isinstance(c, str) else c for c in classes]
+        keep = torch.isin(self.labels, torch.tensor(index))
+        return (self.predictions[keep] == self.labels[keep]).float().mean().item()
+
+    def summary(self) -> dict:
+        names = self.classnames or [str(i) for i in range(self.num_classes)]
+        return {"top1": self.top1, "top5": self.top5, "videos": len(self.labels),
+                "views_per_video": int(self.views.max()),
+                "per_class": {n: round(a, 4) for n, a in zip(names, self.per_class.tolist(), strict=True)}}
+
+
+@torch.no_grad()
+def multi_view(model, dataset, batch_size=16, device="auto", num_workers=0, progress=False) -> MultiViewResult:
+    """Test ``model`` on every view of a test-mode ``dataset``; softmax scores are summed per video.
+
+    The model runs in eval mode (restored afterwards). Works with any number of views, also a single one.
+    """
+    from tqdm.auto import tqdm
+
+    device = utils.pick_device(device) if isinstance(device, str) else device
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+    was_training = model.training
+    model.eval()
+    num_videos, num_classes = dataset.num_videos, getattr(dataset, "num_classes", None)
+    scores, views = None, torch.zeros(num_videos, dtype=torch.long)
+    labels = dataset.labels.clone()
+    try:
+        for batch in tqdm(loader, desc="testing", disable=not progress, leave=False):
+            pathways, _, video_index = batch[0], batch[1], batch[2]
+            logits = model([p.to(device, non_blocking=True) for p in pathways]).float().cpu()
+            if scores is None:
+                scores = torch.zeros(num_videos, num_classes or logits.shape[1])
+            scores.index_add_(0, video_index, F.softmax(logits, dim=1))
+            views += torch.bincount(video_index, minlength=num_videos)
+    finally:
+        model.train(was_training)
+    return MultiViewResult(scores, labels, views, getattr(dataset, "classnames", None))
+
+
+def cli(argv) -> int:
+    """``python -m slowfast_lite evaluate --checkpoint FILE --data TEST_CSV [--clips N --crops N]``"""
+    from slowfast_lite import train
+    from slowfast_lite.data.kinetics import VideoClassificationDataset
+
+    parser = argparse.ArgumentParser(prog="python -m slowfast_lite evaluate",
+                                     description="Multi-view test of a model trained with `train`.")
+    parser.add_argument("--checkpoint", required=True, type=Path, help="checkpoint.pt written by `train`")
+    parser.add_argument("--data", required=True, type=Path, help="test csv (path label) or folder per class")
+    parser.add_argument("--clips", type=int, default=None, help="temporal clips per video (default: training's)")
+    parser.add_argument("--crops", type=int, default=None, choices=(1, 3), help="spatial crops per video")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", type=Path, help="also write the summary here")
+    args = parser.parse_args(argv)
+
+    model, data_settings = train.load_trained(args.checkpoint)
+    views = {k: v for k, v in (("num_clips", args.clips), ("num_crops", args.crops)) if v is not None}
+    dataset = VideoClassificationDataset(args.data, "test", **{**data_settings, **views})
+    device = utils.pick_device(args.device)
+    result = multi_view(model.to(device), dataset, args.batch_size, device, args.workers, progress=True)
+    summary = result.summary()
+    print(f"{summary['videos']} videos x {summary['views_per_video']} views: "
+          f"top-1 {100 * result.top1:.1f}%  top-5 {100 * result.top5:.1f}%")
+    for name, accuracy in summary["per_class"].items():
+        print(f"  {name:<20} {100 * accuracy:5.1f}%")
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=1))
+    return 0

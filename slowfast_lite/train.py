@@ -1,0 +1,476 @@
+"""The training engine: ``fit(model, train_set, val_set, TrainConfig) -> History``.
+
+The recipe is PySlowFast's: SGD with momentum 0.9 and Nesterov, weight decay 1e-4 on weights only (not
+on BatchNorm and biases), a cosine learning rate with linear warm-up updated every iteration, cross-entropy;
+bf16 autocast on CUDA, optional ``torch.compile`` and channels-last. After every epoch: metrics to
+``log.csv`` / ``history.json`` and an atomic checkpoint, from which an interrupted run resumes exactly
+(the same final weights on CPU). Launched with ``torchrun`` it trains data-parallel (DistributedDataParallel
+with gloo on CPU or nccl on GPU, a DistributedSampler; rank 0 validates, logs and saves).
+
+What is task specific lives in a *task* object (``TrainConfig.task``), so detection reuses the same loop:
+
+    class MyTask:
+        name = "detection"
+        def collate(self, samples): ...                      # list of dataset items -> batch
+        def loss(self, model, batch, device): ...            # -> (scalar loss, number of samples)
+        def evaluate(self, model, dataset, config, device): ...  # -> {"metric": float, ...} (rank 0 only)
+
+``ClassificationTask`` (the default) is the example to copy; ``fit`` calls nothing else on a task.
+"""
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, DistributedSampler
+
+from slowfast_lite import checkpoints, evaluate, utils
+
+
+# ---------------------------------------------------------------------------------------------- config
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run. Fields under "run" do not change the result."""
+
+    epochs: int = 10
+    batch_size: int = 16  # per process
+    lr: float = 0.1  # peak learning rate (PySlowFast: 0.1 for a batch of 64)
+    warmup_epochs: float = 1.0  # linear warm-up from warmup_start_lr, then cosine down to final_lr
+    warmup_start_lr: float = 0.01
+    final_lr: float = 0.0
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 1e-4  # not applied to BatchNorm parameters and biases
+    label_smoothing: float = 0.0
+    seed: int = 0
+    amp: bool = True  # bf16 autocast, on CUDA only
+    channels_last: bool = False
+    compile: bool = False  # torch.compile the model for the training steps
+    task: object = None  # the task protocol (module docstring); None: ClassificationTask()
+    # run: where and how, not what
+    out_dir: str = None  # checkpoint.pt, history.json, log.csv; None: keep nothing on disk
+    resume: bool = True  # continue from out_dir/checkpoint.pt when it exists
+    device: str = "auto"
+    num_workers: int = 0
+    eval_batch_size: int = None  # default: batch_size
+    progress: bool = True
+    verbose: bool = False  # print one line per epoch
+
+    RUN_FIELDS = ("out_dir", "resume", "device", "num_workers", "eval_batch_size", "progress", "verbose")
+
+    def recipe(self) -> dict:
+        """The fields that define the result: what a resumed run must share with the checkpoint."""
+        task = self.task or ClassificationTask()
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self.RUN_FIELDS}
+        out["task"] = getattr(task, "name", type(task).__name__)
+        return out
+
+
+# ---------------------------------------------------------------------------------------------- schedule
+def learning_rate(step, total_steps, config: TrainConfig, steps_per_epoch: int) -> float:
+    """Learning rate at iteration ``step`` (0-based) of ``total_steps``: PySlowFast's cosine with warm-up.
+
+    Cosine from ``lr`` at step 0 to ``final_lr`` at the end; during the first ``warmup_epochs`` the rate
+    rises linearly from ``warmup_start_lr`` to the cosine's value where warm-up ends.
+    """
+
+    def cosine(s):
+        return config.final_lr + (config.lr - config.final_lr) * (1 + math.cos(math.pi * s / total_steps)) / 2
+
+    warmup_steps = round(config.warmup_epochs * steps_per_epoch)
+    if step < warmup_steps:
+        return config.warmup_start_lr + (cosine(warmup_steps) - config.warmup_start_lr) * step / warmup_steps
+    return cosine(step)
+
+
+def param_groups(model, weight_decay):
+    """Two SGD groups: weights with ``weight_decay``; BatchNorm parameters and biases (1-D) without."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (no_decay if p.dim() <= 1 else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+# ---------------------------------------------------------------------------------------------- tasks
+def _inputs_to(pathways, device, channels_last):
+    fmt = torch.channels_last_3d if channels_last else torch.contiguous_format
+    return [p.to(device, non_blocking=True, memory_format=fmt) for p in pathways]
+
+
+class ClassificationTask:
+    """Clips with one label each: cross-entropy; validation is ``evaluate.multi_view`` (top-1/top-5)."""
+
+    name = "classification"
+
+    def __init__(self, label_smoothing=0.0, channels_last=False):
+        self.label_smoothing, self.channels_last = label_smoothing, channels_last
+
+    def collate(self, samples):
+        return torch.utils.data.default_collate(samples)
+
+    def loss(self, model, batch, device):
+        pathways, labels = batch[0], batch[1]
+        logits = model(_inputs_to(pathways, device, self.channels_last))
+        loss = F.cross_entropy(logits.float(), labels.to(device), label_smoothing=self.label_smoothing)
+        return loss, len(labels)
+
+    def evaluate(self, model, dataset, config, device):
+        result = evaluate.multi_view(model, dataset, config.eval_batch_size or config.batch_size, device,
+                                     config.num_workers)
+        return {"val_top1": result.top1, "val_top5": result.top5}
+
+
+# ---------------------------------------------------------------------------------------------- history
+class History:
+    """One dict of metrics per epoch; ``history["val_top1"]`` is that metric over the epochs."""
+
+    def __init__(self, records=None):
+        self.records = list(records or [])
+
+    def __len__(self):
+        return len(self.records)
+
+    def __getitem__(self, key):
+        return [r.get(key) for r in self.records]
+
+    @property
+    def last(self) -> dict:
+        return self.records[-1] if self.records else {}
+
+    def append(self, record):
+        self.records.append(dict(record))
+
+    def __repr__(self):
+        return f"History({len(self.records)} epochs, last={self.last})"
+
+    def write(self, out_dir):
+        """``history.json`` and ``log.csv`` in ``out_dir`` (rewritten whole, atomically)."""
+        out_dir = Path(out_dir)
+        _atomic_text(out_dir / "history.json", json.dumps(self.records, indent=1))
+        keys = list(dict.fromkeys(k for r in self.records for k in r))
+        lines = [",".join(keys)] + [",".join(_csv_value(r.get(k)) for k in keys) for r in self.records]
+        _atomic_text(out_dir / "log.csv", "\n".join(lines) + "\n")
+
+    @classmethod
+    def read(cls, out_dir):
+        return cls(json.loads((Path(out_dir) / "history.json").read_text()))
+
+
+def _csv_value(value):
+    return "" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _atomic_text(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------- distributed
+def _distributed():
+    """(rank, world size), joining the process group when ``torchrun`` launched us."""
+    if "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) < 2:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _device(config, rank, world):
+    device = utils.pick_device(config.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+        torch.cuda.set_device(device)
+    return device
+
+
+def _seed_loader(worker_id):
+    utils.seed_everything(torch.initial_seed() % 2**32)
+
+
+# ---------------------------------------------------------------------------------------------- checkpoints
+class ResumeError(ValueError):
+    """A checkpoint that this run cannot continue from; the message says which setting differs."""
+
+
+def _check_recipe(saved, current, path):
+    diff = {k: (saved.get(k), v) for k, v in current.items() if saved.get(k) != v}
+    if diff:
+        lines = "\n".join(f"  {k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in diff.items())
+        raise ResumeError(f"{path} was written by a run with a different config; refusing to resume:\n{lines}\n"
+                          "use another out_dir, resume=False, or the checkpoint's settings")
+
+
+def load_weights(model, state, origin):
+    """Load ``state`` into ``model`` exactly, or raise CheckpointError listing the keys that do not fit."""
+    to_load, report = checkpoints.compare(state, model.state_dict(), origin)
+    if not report.ok:
+        raise checkpoints.CheckpointError(f"{origin} does not fit the model:\n{report}")
+    model.load_state_dict(to_load, strict=False)
+
+
+def _model_info(model):
+    config = getattr(model, "config", None)
+    return dataclasses.asdict(config) if dataclasses.is_dataclass(config) else {"class": type(model).__name__}
+
+
+# ---------------------------------------------------------------------------------------------- fit
+def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
+    """Train ``model`` on ``train_set`` (validating on ``val_set`` after each epoch); returns the History.
+
+    Datasets yield what ``config.task`` expects (default: ``(pathways, label, index)`` for training and
+    test-mode views for validation). With ``config.out_dir``, every epoch ends with ``log.csv``,
+    ``history.json`` and ``checkpoint.pt`` (model, optimizer, RNG, history, recipe) written atomically, and
+    a later call with the same recipe continues from there. The model is left on its training device.
+    """
+    config = config or TrainConfig()
+    task = config.task or ClassificationTask(config.label_smoothing, config.channels_last)
+    rank, world = _distributed()
+    device = _device(config, rank, world)
+    utils.seed_everything(config.seed)
+    model.to(device)
+    if config.channels_last:
+        model.to(memory_format=torch.channels_last_3d)
+    optimizer = torch.optim.SGD(param_groups(model, config.weight_decay), lr=config.lr,
+                                momentum=config.momentum, nesterov=config.nesterov)
+    history, start_epoch = History(), 0
+    out_dir = Path(config.out_dir) if config.out_dir else None
+    checkpoint_path = out_dir / "checkpoint.pt" if out_dir else None
+    if checkpoint_path and config.resume and checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+        _check_recipe(state["recipe"], _plain(config.recipe()), checkpoint_path)
+        load_weights(model, state["model_state"], checkpoint_path)
+        optimizer.load_state_dict(state["optimizer_state"])
+        torch.set_rng_state(state["rng_state"])
+        history, start_epoch = History(state["history"]), state["epoch"]
+
+    sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=config.seed) if world > 1 else None
+    loader_generator = torch.Generator()
+    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+                        num_workers=config.num_workers, collate_fn=task.collate, drop_last=True,
+                        generator=loader_generator, worker_init_fn=_seed_loader,
+                        pin_memory=device.type == "cuda", persistent_workers=False)
+    steps_per_epoch = len(loader)
+    if steps_per_epoch == 0:
+        raise ValueError(f"train_set has {len(train_set)} items, fewer than one batch of {config.batch_size}"
+                         f"{f' per process ({world} processes)' if world > 1 else ''}")
+    total_steps = config.epochs * steps_per_epoch
+    train_model = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    if config.compile:
+        train_model = torch.compile(train_model)
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if config.amp and device.type == "cuda"
+                else nullcontext())
+    from tqdm.auto import tqdm
+
+    for epoch in range(start_epoch, config.epochs):
+        # every source of randomness is a function of (seed, epoch): resuming at an epoch replays it exactly
+        loader_generator.manual_seed(config.seed * 100_003 + epoch)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        if hasattr(train_set, "set_epoch"):
+            train_set.set_epoch(epoch)
+        model.train()
+        started, loss_sum, count = time.perf_counter(), torch.zeros((), device=device), 0
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not config.progress or rank != 0,
+                   leave=False)
+        for i, batch in enumerate(bar):
+            step = epoch * steps_per_epoch + i
+            lr = learning_rate(step, total_steps, config, steps_per_epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            with autocast:
+                loss, n = task.loss(train_model, batch, device)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss is {loss.item()} at epoch {epoch + 1}, step {i + 1} (lr {lr:.4g})")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * n
+            count += n
+        if world > 1:
+            totals = torch.stack([loss_sum, torch.tensor(float(count), device=device)])
+            dist.all_reduce(totals)
+            loss_sum, count = totals[0], int(totals[1])
+        record = {"epoch": epoch + 1, "lr": lr, "train_loss": (loss_sum / count).item(),
+                  "train_time": time.perf_counter() - started}
+        if rank == 0:
+            if val_set is not None:
+                record.update(task.evaluate(model, val_set, config, device))
+            history.append(record)
+            if config.verbose:
+                print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+            if out_dir:
+                history.write(out_dir)
+                checkpoints.atomic_save({
+                    "epoch": epoch + 1, "model_state": model.state_dict(),
+                    "optimizer_state": optimizer.state_dict(), "rng_state": torch.get_rng_state(),
+                    "history": history.records, "recipe": _plain(config.recipe()),
+                    "model": _model_info(model), "data": _plain(data_settings(train_set)),
+                    "cfg": json.dumps(_plain(config.recipe()))}, checkpoint_path)
+        if world > 1:
+            dist.barrier()
+    return history
+
+
+def _plain(obj):
+    """Config values as weights_only-loadable plain types (tuples -> lists, anything else -> str)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if obj is None or isinstance(obj, bool | int | float | str):
+        return obj
+    return str(obj)
+
+
+DATA_SETTINGS = ("num_frames", "sampling_rate", "alpha", "target_fps", "pathways", "crop_size", "scale_range",
+                 "test_scale", "test_crop_size", "fast_grayscale", "mean", "std", "classnames")
+
+
+def data_settings(dataset) -> dict:
+    """The sampling and transform settings of a ``VideoClassificationDataset`` (what testing must repeat)."""
+    return {k: getattr(dataset, k) for k in DATA_SETTINGS if hasattr(dataset, k)}
+
+
+def load_trained(path, device="cpu"):
+    """(model, data settings) from a ``fit`` checkpoint of a SlowFast-family model, weights loaded, eval mode."""
+    from slowfast_lite.models import SlowFastConfig, build_model
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    info = dict(state["model"])
+    if "class" in info:
+        raise ValueError(f"{path}: written for a {info['class']}, not a SlowFast-family model")
+    model = build_model(SlowFastConfig(**info))
+    load_weights(model, state["model_state"], path)
+    settings = dict(state.get("data") or {})
+    if "scale_range" in settings:
+        settings["scale_range"] = tuple(settings["scale_range"])
+    return model.to(device).eval(), settings
+
+
+# ---------------------------------------------------------------------------------------------- MotionShapes recipe
+# How notebook 06 trains the tiny models on MotionShapes (quick profile); load_or_train caches the result.
+MOTION_DATA = dict(scale_range=(32, 40), crop_size=32, num_clips=2, num_crops=1, fast_grayscale=True)
+MOTION_TRAIN = dict(epochs=10, batch_size=16, lr=0.05, warmup_epochs=1.0, warmup_start_lr=0.005)
+
+
+def motion_datasets(model, data, **overrides):
+    """(train, val, test) ``VideoClassificationDataset`` of a generated ``MotionShapes`` set, fitted to ``model``
+    with the course's MotionShapes settings (``MOTION_DATA``; ``overrides`` change them)."""
+    from slowfast_lite.data.kinetics import VideoClassificationDataset
+
+    settings = {**MOTION_DATA, **overrides}
+    train_settings = {k: v for k, v in settings.items() if k not in ("num_clips", "num_crops")}
+    root = data.generate(progress=False)
+    return (VideoClassificationDataset.for_model(model, root / "train.csv", "train", **train_settings),
+            VideoClassificationDataset.for_model(model, root / "val.csv", "test", **settings),
+            VideoClassificationDataset.for_model(model, root / "test.csv", "test", **settings))
+
+
+@dataclass
+class Trained:
+    """What ``load_or_train`` gives: the model (eval mode, CPU), its history, class names and where it lives."""
+
+    model: torch.nn.Module
+    history: History
+    classnames: list
+    checkpoint: Path
+    data_root: Path
+
+
+def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=False, progress=True,
+                  **train_overrides) -> Trained:
+    """The tiny model of notebook 06 trained on MotionShapes, from the cache when it is there.
+
+    Trains ``build_model(model_name, num_classes=8, crop_size=32)`` on ``MotionShapes(profile, seed)`` with
+    ``MOTION_TRAIN`` (``train_overrides`` change it) and keeps the run under
+    ``data_root()/trained/<model>_<profile>_seed<seed>_<key>/``; a later call with the same arguments loads it.
+    """
+    import hashlib
+
+    from slowfast_lite.data.motion_shapes import MotionShapes
+    from slowfast_lite.models import build_model
+
+    data = MotionShapes(profile, seed)
+    recipe = {**MOTION_TRAIN, **train_overrides, "seed": seed}
+    key = hashlib.sha1(json.dumps([model_name, MOTION_DATA, recipe, repr(data.settings)], sort_keys=True,
+                                  default=str).encode()).hexdigest()[:10]
+    out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
+    checkpoint = out_dir / "checkpoint.pt"
+    finished = checkpoint.exists() and History.read(out_dir).last.get("epoch") == recipe["epochs"]
+    if retrain or not finished:
+        utils.seed_everything(seed)
+        model = build_model(model_name, num_classes=len(data.classes), crop_size=MOTION_DATA["crop_size"])
+        train_set, val_set, _ = motion_datasets(model, data)
+        fit(model, train_set, val_set, TrainConfig(**recipe, out_dir=str(out_dir), resume=not retrain,
+                                                   progress=progress))
+    model, _ = load_trained(checkpoint)
+    return Trained(model, History.read(out_dir), list(data.classes), checkpoint, data.root)
+
+
+# ---------------------------------------------------------------------------------------------- command line
+def _find_csv(data, split):
+    data = Path(data)
+    return data / f"{split}.csv" if data.is_dir() and (data / f"{split}.csv").exists() else None
+
+
+def cli(argv) -> int:
+    """``python -m slowfast_lite train --model NAME --data DIR_OR_CSV --epochs N [--out DIR] ...``"""
+    from slowfast_lite.data.kinetics import VideoClassificationDataset
+    from slowfast_lite.models import build_model
+
+    parser = argparse.ArgumentParser(prog="python -m slowfast_lite train",
+                                     description="Train a SlowFast-family model on a video classification set.")
+    parser.add_argument("--model", default="slowfast_tiny", help="a named config (slowfast_tiny, slow_r50_4x16...)")
+    parser.add_argument("--data", required=True, type=Path,
+                        help="folder with train.csv/val.csv (path label), a train csv, or a folder per class")
+    parser.add_argument("--val", type=Path, help="validation csv or folder (default: DATA/val.csv if present)")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--warmup-epochs", type=float, default=1.0)
+    parser.add_argument("--crop", type=int, default=None, help="training crop (default: the model's)")
+    parser.add_argument("--scale", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
+                        help="short-side jitter range (default: 8/7 and 10/7 of the crop, PySlowFast's ratio)")
+    parser.add_argument("--fast-gray", action="store_true", help="grey-scale input for the Fast pathway")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<model>)")
+    parser.add_argument("--no-resume", action="store_true", help="start over even if OUT has a checkpoint")
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--channels-last", action="store_true")
+    args = parser.parse_args(argv)
+
+    train_csv = _find_csv(args.data, "train") or args.data
+    val_source = args.val or _find_csv(args.data, "val")
+    probe = VideoClassificationDataset(train_csv, "train")  # reads and checks the rows, gives the classes
+    overrides = {"crop_size": args.crop} if args.crop else {}
+    model = build_model(args.model, num_classes=probe.num_classes, **overrides)
+    crop = model.config.crop_size
+    settings = dict(scale_range=tuple(args.scale) if args.scale else (round(crop * 8 / 7), round(crop * 10 / 7)),
+                    fast_grayscale=args.fast_gray, seed=args.seed)
+    train_set = VideoClassificationDataset.for_model(model, train_csv, "train", **settings)
+    val_set = (VideoClassificationDataset.for_model(model, val_source, "test", num_clips=1, num_crops=1, **settings)
+               if val_source else None)
+    out = args.out or Path("runs") / args.model
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         warmup_epochs=args.warmup_epochs, seed=args.seed, amp=args.amp, compile=args.compile,
+                         channels_last=args.channels_last, out_dir=str(out), resume=not args.no_resume,
+                         device=args.device, num_workers=args.workers, verbose=True)
+    history = fit(model, train_set, val_set, config)
+    if int(os.environ.get("RANK", 0)) == 0:
+        print(f"done: {len(history)} epochs, last {history.last}; checkpoint {out / 'checkpoint.pt'}")
+    return 0
