@@ -6,14 +6,13 @@ the turn ``s * degrees_per_frame`` wrapped into (-180 / spokes, 180 / spokes]. A
 rate that wrapped turn can be zero (the wheel stands still) or negative (it turns backwards); at the Fast
 pathway's rate it stays below the wrap and the direction is resolved.
 
-Every writer here goes through ``write_clip`` (atomic, via ``video.write_video``) and caches its file under
-``utils.data_root() / <kind>``, named by its parameters, so a notebook re-run costs nothing.
+Every writer here goes through ``write_clip`` (``video.write_video``: atomic, reproducible bytes) and caches
+its file under ``utils.data_root() / <kind>``, named by its parameters, so a notebook re-run costs nothing.
 """
 
 import argparse
 import importlib
 import importlib.util
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,19 +44,13 @@ def _short(value) -> str:
 
 
 def write_clip(path, frames: np.ndarray, fps: float, gop: int | None = None) -> Path:
-    """Write uint8 frames (T, H, W, 3) to ``path`` atomically (a temp file, then a rename); returns the path.
+    """Write uint8 frames (T, H, W, 3) to ``path`` (folders created; the file appears atomically); returns it.
 
-    Readers running at the same time never see a half-written file. ``gop`` defaults to one keyframe a second.
+    ``gop`` defaults to one keyframe a second, as in most real data sets.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    try:
-        video.write_video(tmp, frames, fps, gop=gop or max(1, round(fps)))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return video.write_video(path, frames, fps, gop=gop or max(1, round(fps)))
 
 
 def render(draw_frame: Callable[[int], np.ndarray], num_frames: int) -> np.ndarray:
