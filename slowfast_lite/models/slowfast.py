@@ -229,25 +229,26 @@ class SlowFast(nn.Module):
 
     def check_inputs(self, pathways):
         """Raise a ValueError stating the expected shapes unless ``pathways`` fits this model."""
+        cfg, names = self.config, ", ".join(self.pathway_names)
+        if not isinstance(pathways, (list, tuple)):
+            got = f"a tensor of shape {tuple(pathways.shape)}" if isinstance(pathways, torch.Tensor) else repr(pathways)
+            raise ValueError(f"{self._input_rule()}; got {got}. Wrap it: model([{names}])")
+        shapes = [tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__ for x in pathways]
+        if len(pathways) != len(self.pathway_names) or not all(isinstance(x, torch.Tensor) for x in pathways):
+            raise ValueError(f"{self._input_rule()}; got a list of {len(pathways)}: {shapes}")
+        ok = all(len(s) == 5 and s[1] == cfg.in_channels and s[0] == shapes[0][0] and s[3:] == shapes[0][3:]
+                 for s in shapes)
+        if not ok or (len(shapes) == 2 and shapes[1][2] != cfg.alpha * shapes[0][2]):
+            raise ValueError(f"{self._input_rule()}; got {shapes}")
+
+    def _input_rule(self):
         cfg = self.config
-        names = ", ".join(self.pathway_names)
         expected = " and ".join(f"{p} (N, {cfg.in_channels}, {'T' if p == 'slow' else 'alpha*T'}, H, W)"
                                 for p in self.pathway_names)
         example = ", ".join(str(s) for s in self.input_shapes(2))
-        rule = (f"{cfg.name} expects a list [{names}]: {expected}, alpha={cfg.alpha}; e.g. [{example}] for a batch "
-                f"of 2 {cfg.crop_size}^2 clips of T={cfg.T} (see slowfast_lite.sampling.pack_pathways)")
-        if not isinstance(pathways, (list, tuple)):
-            got = f"a tensor of shape {tuple(pathways.shape)}" if isinstance(pathways, torch.Tensor) else repr(pathways)
-            raise ValueError(f"{rule}; got {got}. Wrap it: model([{names}])")
-        shapes = [tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__ for x in pathways]
-        if len(pathways) != len(self.pathway_names) or not all(isinstance(x, torch.Tensor) for x in pathways):
-            raise ValueError(f"{rule}; got a list of {len(pathways)}: {shapes}")
-        ok = all(len(s) == 5 and s[1] == cfg.in_channels and s[0] == shapes[0][0] and s[3:] == shapes[0][3:]
-                 for s in shapes)
-        if ok and len(shapes) == 2:
-            ok = shapes[1][2] == cfg.alpha * shapes[0][2]
-        if not ok:
-            raise ValueError(f"{rule}; got {shapes}")
+        return (f"{cfg.name} expects a list [{', '.join(self.pathway_names)}]: {expected}, alpha={cfg.alpha}; "
+                f"e.g. [{example}] for a batch of 2 {cfg.crop_size}^2 clips of T={cfg.T} "
+                "(see slowfast_lite.sampling.pack_pathways)")
 
     def extra_repr(self):
         return f"name={self.config.name!r}, pathways={self.config.pathways!r}"
@@ -264,7 +265,7 @@ def build_model(name_or_config, num_classes=None, **overrides):
     """
     if isinstance(name_or_config, SlowFastConfig):
         config = name_or_config
-    elif name_or_config in CONFIGS:
+    elif isinstance(name_or_config, str) and name_or_config in CONFIGS:
         config = CONFIGS[name_or_config]
     else:
         raise ValueError(f"unknown model {name_or_config!r}; named models: {sorted(CONFIGS)}")
