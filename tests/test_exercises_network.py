@@ -1,0 +1,99 @@
+"""Self-checks of notebooks 02-05: each accepts the right answer, refuses wrong ones and says why."""
+
+import pytest
+
+from slowfast_lite import models
+from slowfast_lite.exercises import network as ex
+
+
+def test_a_missing_answer_is_refused_politely(capsys):
+    assert not ex.check_block_params(None)
+    assert not ex.check_paper_symbols(None, None)
+    assert "replace None" in capsys.readouterr().out
+
+
+def test_check_block_params(capsys):
+    a, b, c, branch1, bn = 3 * 512 * 256, 9 * 256 * 256, 256 * 1024, 512 * 1024, 2 * (256 + 256 + 1024 + 1024)
+    assert ex.check_block_params(a + b + c + branch1 + bn, stage=4, block=0)
+    assert not ex.check_block_params(a + b + c + branch1, stage=4, block=0)
+    assert "BN" in capsys.readouterr().out
+    assert not ex.check_block_params(a // 3 + b + c + branch1 + bn, stage=4, block=0)
+    assert "temporal kernel 3" in capsys.readouterr().out
+    assert ex.check_block_params(256 * 64 + 9 * 64 * 64 + 64 * 256 + 2 * (64 + 64 + 256), stage=2, block=1)  # kT = 1
+
+
+def test_check_output_shape(capsys):
+    assert ex.check_output_shape((2048, 8, 8, 8), "slow_r50_8x8", "res5", crop=256)
+    assert not ex.check_output_shape((2048, 4, 8, 8), "slow_r50_8x8", "res5", crop=256)
+    assert "temporal stride" in capsys.readouterr().out
+    assert ex.check_output_shape((256, 32, 7, 7), "slowfast_r50_4x16", "res5", crop=224, pathway="fast")
+
+
+def test_check_temporal_kernel_cost():
+    extra = 2 * 4 * (56 * 56 * (64 * 64 + 2 * 256 * 64 + 256 * 128) + 28 * 28 * 3 * 512 * 128) / 1e9
+    assert ex.check_temporal_kernel_cost(extra)
+    assert not ex.check_temporal_kernel_cost(extra / 2)
+
+
+def test_check_paper_symbols(capsys):
+    assert ex.check_paper_symbols(8, 8, num_frames=32, sampling_rate=2, alpha=4)
+    assert ex.check_paper_symbols(4, 16, num_frames=32, sampling_rate=2, alpha=8)
+    assert not ex.check_paper_symbols(32, 2, num_frames=32, sampling_rate=2, alpha=8)
+    assert "Fast pathway" in capsys.readouterr().out
+
+
+def test_check_fast_channels():
+    assert ex.check_fast_channels([16, 64, 128, 256, 512], beta=1 / 4)
+    assert ex.check_fast_channels([8, 32, 64, 128, 256], beta=1 / 8)
+    assert not ex.check_fast_channels([16, 16, 32, 64, 128], beta=1 / 4)
+
+
+def test_check_fast_share():
+    assert ex.check_fast_share(0.105, "slowfast_r50_8x8")
+    assert ex.check_fast_share(0.191, "slowfast_r50_4x16")
+    assert not ex.check_fast_share(0.19, "slowfast_r50_8x8")
+    assert not ex.check_fast_share(10.5, "slowfast_r50_8x8")
+
+
+def test_check_slow_in_channels(capsys):
+    assert ex.check_slow_in_channels([72, 288, 576, 1152, 2304], fusion="tsample")
+    assert ex.check_slow_in_channels([80, 320, 640, 1280, 2304], fusion="tconv")
+    assert not ex.check_slow_in_channels([72, 288, 576, 1152, 2048 + 32], fusion="tsample")
+    assert "after res5" in capsys.readouterr().out
+    assert not ex.check_slow_in_channels([64, 256, 512, 1024, 2304], fusion="tsample")
+    assert not ex.check_slow_in_channels([72, 288], fusion="tsample")
+
+
+def test_check_time_to_channel(capsys):
+    assert ex.check_time_to_channel(models.time_to_channel)
+    assert ex.check_time_to_channel(lambda x, a: x.unflatten(2, (x.shape[2] // a, a)).movedim(3, 2).flatten(1, 2))
+    plain_reshape = lambda x, a: x.reshape(x.shape[0], x.shape[1] * a, x.shape[2] // a, *x.shape[3:])
+    assert not ex.check_time_to_channel(plain_reshape)
+    assert "plain reshape" in capsys.readouterr().out
+    assert not ex.check_time_to_channel(lambda x, a: x[:, :, ::a])
+
+
+@pytest.mark.parametrize("kernel", [5, 7])
+def test_check_lateral_params(kernel):
+    widths = [8, 32, 64, 128]
+    right = sum(kernel * w * 2 * w + 2 * 2 * w for w in widths)
+    assert right == {5: 216_608, 7: 302_880}[kernel]  # the reference's FuseFastToSlow totals
+    assert ex.check_lateral_params(right, kernel=kernel)
+    assert not ex.check_lateral_params(right - 1, kernel=kernel)
+
+
+def test_check_view_gmacs(capsys):
+    assert ex.check_view_gmacs(30 * 65.71, "slowfast_r50_8x8", crop=256, views=30)
+    assert not ex.check_view_gmacs(30 * 50.31, "slowfast_r50_8x8", crop=256, views=30)
+    assert "256^2" in capsys.readouterr().out
+
+
+def test_check_param_count():
+    assert ex.check_param_count(34_480_216 - (2304 * 400 + 400) + (2304 * 174 + 174), num_classes=174)
+    assert not ex.check_param_count(34_480_216, num_classes=174)
+
+
+def test_check_head_features():
+    assert ex.check_head_features(2560, "slowfast_r50_4x16", beta=1 / 4)
+    assert ex.check_head_features(2048, "slow_r50_4x16", beta=1 / 4)
+    assert not ex.check_head_features(2304, "slowfast_r50_4x16", beta=1 / 4)
