@@ -214,7 +214,12 @@ def cli(argv) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="output folder (default: cached under the data folder)")
     parser.add_argument("--force", action="store_true", help="regenerate even if a complete set exists")
+    for name in ("train", "val", "test"):
+        parser.add_argument(f"--{name}", type=int, help=f"clips per class in {name} (default: the profile's)")
+    parser.add_argument("--size", type=int, help="frame size in pixels, even (default: the profile's)")
+    parser.add_argument("--frames", type=int, help="frames per video (default: the profile's)")
     args = parser.parse_args(argv)
-    root = MotionShapes(args.profile, args.seed, args.out).generate(force=args.force)
+    overrides = {k: getattr(args, k) for k in ("train", "val", "test", "size", "frames") if getattr(args, k)}
+    root = MotionShapes(args.profile, args.seed, args.out, **overrides).generate(force=args.force)
     print(root)
     return 0

@@ -1,0 +1,100 @@
+"""MotionShapes: the classes are what data/README.md says, the files are what the loaders read, cached."""
+
+import json
+
+import numpy as np
+import pytest
+
+from slowfast_lite import video
+from slowfast_lite.__main__ import main
+from slowfast_lite.data import motion_shapes as ms
+from slowfast_lite.data.kinetics import LUMA, read_csv
+from slowfast_lite.sampling import slow_indices
+
+
+def clip(name, seed=3, noise=0.0, frames=20):
+    return ms.render_clip(ms.CLASSES.index(name), np.random.default_rng(seed), size=32, frames=frames, noise=noise)
+
+
+def test_render_clip_shape_dtype_and_determinism():
+    a = clip("red", noise=0.03)
+    assert a.shape == (20, 32, 32, 3) and a.dtype == np.uint8
+    assert np.array_equal(a, clip("red", noise=0.03))
+    assert not np.array_equal(a, clip("red", seed=4, noise=0.03))
+
+
+@pytest.mark.parametrize("name", ms.MOTION_CLASSES)
+def test_motion_classes_repeat_every_period(name):
+    frames = clip(name).astype(int)
+    assert np.abs(frames[ms.PERIOD:] - frames[:-ms.PERIOD]).max() <= 1  # rounding only
+    if name != "steady":
+        assert int(np.abs(frames[1] - frames[0]).max()) > 10  # but they do change within a period
+
+
+def test_slow_frames_alias_the_motion_classes_to_one_still_image():
+    # same random draws, different class: the frames the Slow pathway takes (PERIOD apart) are the same image
+    slow = slow_indices(16, 4).numpy()
+    assert np.diff(slow).tolist() == [ms.PERIOD] * 3
+    reference = clip("steady")[slow].astype(int)
+    for name in ("drift_up", "drift_down", "flicker"):
+        assert np.abs(clip(name)[slow].astype(int) - reference).max() <= 1
+        assert np.abs(clip(name)[:16].astype(int) - clip("steady")[:16]).max() > 40  # Fast frames differ
+
+
+def test_appearance_classes_differ_in_hue_only():
+    clips = {name: clip(name) for name in ms.APPEARANCE_CLASSES}
+    grey = {n: c.astype(np.float32) @ np.array(LUMA, dtype=np.float32) for n, c in clips.items()}
+    for name in ms.APPEARANCE_CLASSES[1:]:
+        assert np.abs(grey[name] - grey["red"]).max() <= 1.5  # same luminance everywhere
+        assert np.abs(clips[name].astype(int) - clips["red"]).max() > 60  # very different colours
+
+
+def test_hue_color_has_the_asked_luminance_and_stays_in_the_cube():
+    for angle in range(0, 360, 30):
+        color = ms.hue_color(angle, 0.4, 0.95)
+        assert color.min() >= 0 and color.max() <= 1
+        assert abs(color @ np.array([0.299, 0.587, 0.114]) - 0.4) < 1e-5
+
+
+def test_generate_writes_csvs_classnames_videos_and_caches(tmp_path):
+    data = ms.MotionShapes("quick", seed=1, root=tmp_path / "ms", train=2, val=1, test=1, size=32, frames=12)
+    root = data.generate(progress=False)
+    rows = read_csv(data.csv("train"))
+    assert len(rows) == 2 * len(ms.CLASSES) and sorted({label for _, label in rows}) == list(range(8))
+    assert len(read_csv(data.csv("test"))) == len(ms.CLASSES)
+    assert json.loads(data.classnames.read_text()) == {n: i for i, n in enumerate(ms.CLASSES)}
+    info = video.probe(rows[0][0])
+    assert (info.frames, info.fps, info.width, info.height) == (12, ms.FPS, 32, 32)
+    stamp = data.csv("train").stat().st_mtime_ns
+    assert data.is_cached() and data.generate(progress=False) == root
+    assert data.csv("train").stat().st_mtime_ns == stamp  # cached: nothing rewritten
+    other = ms.MotionShapes("quick", seed=1, root=tmp_path / "ms", train=1, val=1, test=1, size=32, frames=12)
+    assert not other.is_cached()  # another setting is another set
+    other.generate(progress=False)
+    assert len(read_csv(other.csv("train"))) == len(ms.CLASSES)
+
+
+def test_same_seed_same_videos(tmp_path):
+    kwargs = dict(train=1, val=1, test=1, size=16, frames=6)
+    a = ms.MotionShapes("quick", 5, tmp_path / "a", **kwargs).generate(progress=False)
+    b = ms.MotionShapes("quick", 5, tmp_path / "b", **kwargs).generate(progress=False)
+    for path in sorted((a / "videos" / "val").iterdir()):
+        frames_a = video.read_frames(path, range(6))
+        assert np.array_equal(frames_a, video.read_frames(b / "videos" / "val" / path.name, range(6)))
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ValueError, match="profile 'huge'"):
+        ms.MotionShapes("huge")
+    with pytest.raises(ValueError, match="widht"):
+        ms.MotionShapes("quick", widht=3)
+    with pytest.raises(ValueError, match="split 'dev'"):
+        ms.MotionShapes("quick").csv("dev")
+
+
+def test_make_data_motion_command(tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert main(["make-data", "motion", "--profile", "quick", "--out", str(out), "--train", "1", "--val", "1",
+                 "--test", "1", "--size", "16", "--frames", "6"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    assert (out / "manifest.json").exists() and len(read_csv(out / "val.csv")) == len(ms.CLASSES)
