@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from slowfast_lite.data import read_ava_csv, read_label_map, write_ava_csv
 from slowfast_lite.data.ava import AVAFormatError, AVARow, read_exclusions, write_exclusions, write_label_map
@@ -114,3 +115,121 @@ def test_bad_label_maps_are_named(tmp_path, text, message):
     with pytest.raises(AVAFormatError, match=message) as error:
         read_label_map(path)
     assert str(path) in str(error.value)
+
+
+# ---------------------------------------------------------------------------------------------- AVADataset
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    from slowfast_lite.data import synthetic_ava
+
+    root = tmp_path_factory.mktemp("ava_dataset") / "set"
+    return synthetic_ava.make_synthetic_ava(root, train_videos=1, val_videos=1, seconds=3, seed=2,
+                                            exclusion_rate=0.0)
+
+
+def dataset(data, **kwargs):
+    from slowfast_lite.data import AVADataset
+
+    settings = dict(num_frames=16, sampling_rate=2, alpha=4, scale_range=(64, 64), crop_size=None, test_scale=64)
+    return AVADataset(data.video_dir, data.annotations("train"), data.label_map, **{**settings, **kwargs})
+
+
+def test_keyframes_people_and_labels(synthetic):
+    ds = dataset(synthetic)
+    truth = read_ava_csv(synthetic.annotations("train"))
+    assert [(v, t) for v, t, _ in ds.keyframes] == sorted({r.key for r in truth})
+    item = ds[0]
+    video_id, timestamp = item["video_id"], item["timestamp"]
+    people = {}
+    for r in truth:
+        if r.key == (video_id, timestamp):
+            people.setdefault(r.box, set()).add(r.action_id)
+    torch.testing.assert_close(item["normalized_boxes"], torch.tensor(list(people)))
+    torch.testing.assert_close(item["boxes"], torch.tensor(list(people)) * torch.tensor([96, 64, 96, 64]))
+    expected = torch.zeros(len(people), 6)
+    for i, actions in enumerate(people.values()):
+        expected[i, [a - 1 for a in actions]] = 1
+    assert torch.equal(item["labels"], expected)
+    assert item["scores"].tolist() == [1.0] * len(people)
+
+
+def test_centred_frames_follow_the_video_rate(synthetic):
+    ds = dataset(synthetic)
+    # 15 fps: a Fast stride of 2 frames at 30 fps is every frame; keyframe 902 is frame 30
+    assert ds.frame_indices(902, 15, 45).tolist() == list(range(22, 38))
+    assert ds.frame_indices(902, 30, 90).tolist() == list(range(44, 76, 2))
+    assert ds.frame_indices(901, 15, 45).tolist()[:3] == [7, 8, 9]
+    with pytest.raises(ValueError, match="whole number"):
+        ds.frame_indices(902, 25, 75)
+
+
+def test_pathways_and_slow_only_sees_the_slow_frames(synthetic):
+    from slowfast_lite import sampling
+
+    slowfast = dataset(synthetic)[1]["pathways"]
+    assert [tuple(p.shape) for p in slowfast] == [(3, 4, 64, 96), (3, 16, 64, 96)]
+    assert torch.equal(slowfast[0], slowfast[1][:, sampling.slow_indices(16, 4)])
+    slow_only = dataset(synthetic, pathways="slow")[1]["pathways"]
+    assert len(slow_only) == 1 and torch.equal(slow_only[0], slowfast[0])
+
+
+def test_for_model_takes_the_clip_from_the_config(synthetic):
+    from slowfast_lite.data import AVADataset
+    from slowfast_lite.models import CONFIGS
+
+    ds = AVADataset.for_model(CONFIGS["slowfast_tiny"], synthetic.video_dir, synthetic.annotations("train"),
+                              synthetic.label_map, test_scale=64)
+    assert (ds.num_frames, ds.sampling_rate, ds.alpha, ds.pathways) == (16, 2, 4, "slowfast")
+
+
+def test_proposals_take_the_actions_of_the_person_they_overlap(synthetic):
+    from slowfast_lite.data.ava import box_iou_matrix
+
+    ds = dataset(synthetic, proposals=synthetic.proposals("train"), boxes="proposals", score_threshold=0.8)
+    truth = read_ava_csv(synthetic.annotations("train"))
+    proposals = [p for p in read_ava_csv(synthetic.proposals("train"), kind="detections") if p.score >= 0.8]
+    assert sum(len(entries) for *_, entries in ds.keyframes) == len(proposals)
+    for video_id, timestamp, entries in ds.keyframes:
+        people = {}
+        for r in truth:
+            if r.key == (video_id, timestamp):
+                people.setdefault(r.box, set()).add(r.action_id)
+        for box, actions, score in entries:
+            assert score >= 0.8
+            iou = box_iou_matrix([box], list(people))[0]
+            best = list(people.values())[int(iou.argmax())]
+            assert actions == (best if iou.max() >= 0.5 else set())
+    both = dataset(synthetic, proposals=synthetic.proposals("train"), training=True)
+    assert both.boxes == "both"
+    assert sum(len(e) for *_, e in both.keyframes) == len(proposals) + len({(r.key, r.box) for r in truth})
+
+
+def test_training_flip_moves_boxes_with_the_pixels(synthetic):
+    test_item = dataset(synthetic)[0]
+    flips = 0
+    for epoch in range(6):
+        ds = dataset(synthetic, training=True)
+        ds.set_epoch(epoch)
+        item = ds[0]
+        if torch.equal(item["pathways"][1], test_item["pathways"][1]):
+            assert torch.equal(item["boxes"], test_item["boxes"])
+        else:
+            flips += 1
+            assert torch.equal(item["pathways"][1], test_item["pathways"][1].flip(-1))
+            mirrored = test_item["boxes"][:, [2, 1, 0, 3]] * torch.tensor([-1, 1, -1, 1]) + torch.tensor([96, 0, 96, 0])
+            assert torch.allclose(item["boxes"], mirrored)
+    assert 0 < flips < 6
+
+
+def test_excluded_keyframes_are_skipped(synthetic, tmp_path):
+    first = dataset(synthetic).keyframes[0][:2]
+    write_exclusions(tmp_path / "excluded.csv", {first})
+    ds = dataset(synthetic, exclusions=tmp_path / "excluded.csv")
+    assert first not in [k[:2] for k in ds.keyframes] and len(ds) == len(dataset(synthetic)) - 1
+
+
+def test_dataset_settings_are_checked(synthetic):
+    with pytest.raises(ValueError, match="pathways"):
+        dataset(synthetic, pathways="both")
+    with pytest.raises(ValueError, match="proposals csv"):
+        dataset(synthetic, boxes="proposals")
