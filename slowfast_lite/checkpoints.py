@@ -356,18 +356,19 @@ def compare(state, model_state, origin="<state dict>", fmt="pyslowfast", skip=()
     return to_load, report
 
 
-def load(source, model, strict=True, skip=()):
+def load(source, model, strict=True, skip=(), origin=None):
     """Load a checkpoint (a file path, or a checkpoint / state dict) into ``model``; returns a LoadReport.
 
     Any supported format is recognised from its key names. ``strict`` (default) raises CheckpointError,
     loading nothing, unless every model tensor is found with its shape and nothing is left over;
-    ``skip`` lists key prefixes to leave out (e.g. ``("head.",)`` to keep a freshly built head).
+    ``skip`` lists key prefixes to leave out (e.g. ``("head.",)`` to keep a freshly built head);
+    ``origin`` names the source in messages (default: the path, or ``<state dict>``).
     """
     if isinstance(source, str | os.PathLike):
         state, fmt = read(source)
-        origin = str(source)
+        origin = origin or str(source)
     else:
-        origin = "<state dict>"
+        origin = origin or "<state dict>"
         state, fmt = to_ours(source, origin)
     model_state = model.state_dict()
     to_load, report = compare(state, model_state, origin, fmt, skip)

@@ -2,8 +2,9 @@
 
 Every window is one test clip sampled by PySlowFast's rule: it spans T * tau frames at 30 fps (scaled to the
 video's frame rate), the Fast pathway takes alpha * T frames spread over it and the Slow pathway T of those;
-frames are scaled to the crop size on the short side and centre-cropped. Windows start every ``stride``
-frames (half a window by default) and the last one ends on the last frame, so the whole video is covered.
+frames then go through the data set's test view (``View``: short-side scale, centre crop, normalisation).
+Windows start every ``stride`` frames (half a window by default) and the last one ends on the last frame, so
+the whole video is covered.
 Results: the top-5 classes of each window (printed), a timeline of class probabilities, and an annotated
 mp4 with the label and score of the nearest window drawn on every frame.
 
@@ -11,6 +12,7 @@ mp4 with the label and score of the nearest window drawn on every frame.
 """
 
 import argparse
+import dataclasses
 import functools
 import json
 import os
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 
 from . import checkpoints, sampling, transforms, video
+from .data.kinetics import grayscale
 
 
 class DemoError(ValueError):
@@ -121,29 +124,48 @@ def window_starts(video_length, window, stride):
     return starts
 
 
-def window_inputs(frames, config, crop_size, short_side=None):
-    """uint8 frames (num_frames, H, W, 3) of one window -> the model's pathways, each (3, T_p, crop, crop).
+@dataclass(frozen=True)
+class View:
+    """How the frames of a window become model input: the data set's single test view."""
 
-    The short side is scaled to ``short_side`` (default ``crop_size``), then the centre crop is taken.
-    """
+    crop_size: int = None  # centre crop; None: the model's training crop
+    short_side: int = None  # the short side is scaled to this before cropping; None: crop_size
+    mean: object = transforms.MEAN  # normalisation, a scalar or one value per channel
+    std: object = transforms.STD
+    fast_grayscale: bool = False  # the Fast pathway sees luminance only (Table 2e), as some models train
+
+    @classmethod
+    def from_settings(cls, settings):
+        """The test view of a training run's data settings (``train.data_settings``, ``train.load_trained``)."""
+        return cls(crop_size=settings.get("test_crop_size") or settings.get("crop_size"),
+                   short_side=settings.get("test_scale"), mean=settings.get("mean", transforms.MEAN),
+                   std=settings.get("std", transforms.STD), fast_grayscale=bool(settings.get("fast_grayscale")))
+
+
+def window_inputs(frames, config, view=View()):
+    """uint8 frames (num_frames, H, W, 3) of one window -> the model's pathways, each (3, T_p, crop, crop)."""
+    crop_size = view.crop_size or config.crop_size
     clip = transforms.to_clip(frames)
-    clip = transforms.center_crop(transforms.short_side_scale(clip, short_side or crop_size), crop_size)
-    clip = transforms.normalize(clip)
-    return sampling.pack_pathways(clip, config.alpha) if len(config.pathway_names) == 2 else [clip]
+    clip = transforms.center_crop(transforms.short_side_scale(clip, view.short_side or crop_size), crop_size)
+    clip = transforms.normalize(clip, view.mean, view.std)
+    fast = grayscale(clip) if view.fast_grayscale else clip
+    if config.pathways == "slowfast":
+        return [sampling.pack_pathways(clip, config.alpha)[0], fast]
+    return [fast if config.pathways == "fast" else clip]
 
 
-def predict_video(model, path, stride=None, crop_size=None, short_side=None, batch_size=4, progress=False):
+def predict_video(model, path, stride=None, view=None, batch_size=4, progress=False):
     """Run ``model`` over every window of the video at ``path``; returns one WindowPrediction per window.
 
-    stride: frames between window starts (default half a window); crop_size: default the model's training
-    crop; short_side: the short side frames are scaled to before the centre crop (default crop_size). The
-    model runs in eval mode on its own device; its training mode is restored afterwards.
+    stride: frames between window starts (default half a window); view: the test transform (default
+    ``View()``: the model's training crop, Kinetics normalisation). The model runs in eval mode on its own
+    device; its training mode is restored afterwards.
     """
     config = model.config
+    view = view or View()
     info = video.probe(path)
     window = sampling.window_size(config.num_frames, config.sampling_rate, info.fps)
     starts = window_starts(info.frames, window, stride or window / 2)
-    crop_size = crop_size or config.crop_size
     device = next(model.parameters()).device
     batches = [starts[i:i + batch_size] for i in range(0, len(starts), batch_size)]
     if progress:
@@ -159,8 +181,7 @@ def predict_video(model, path, stride=None, crop_size=None, short_side=None, bat
             wanted = sorted({int(i) for idx in indices for i in idx})  # decode each frame once per batch
             frames = video.read_frames(path, wanted)
             row = {frame: r for r, frame in enumerate(wanted)}
-            clips = [window_inputs(frames[[row[int(i)] for i in idx]], config, crop_size, short_side)
-                     for idx in indices]
+            clips = [window_inputs(frames[[row[int(i)] for i in idx]], config, view) for idx in indices]
             pathways = [torch.stack(p).to(device) for p in zip(*clips, strict=True)]
             with torch.no_grad():
                 probs = model.predict(pathways).float().cpu().numpy()
@@ -302,14 +323,18 @@ def _parser():
 
 
 def load_model(name, checkpoint, device="cpu"):
-    """Build ``name`` with the checkpoint's number of classes and load the checkpoint (strict)."""
+    """(model, view): ``name`` built with the checkpoint's number of classes, the checkpoint loaded (strict),
+    and the test view its training run recorded (this package's training checkpoints), else ``View()``."""
     from .models import build_model
 
-    state, _ = checkpoints.read(checkpoint)
+    raw = checkpoints.read_file(checkpoint)
+    state, _ = checkpoints.to_ours(raw, str(checkpoint))
     head = state.get("head.projection.weight")
     model = build_model(name, num_classes=int(head.shape[0]) if head is not None else None)
-    checkpoints.load(checkpoint, model)
-    return model.to(device).eval()
+    checkpoints.load(raw, model, origin=str(checkpoint))
+    settings = raw.get("data") if isinstance(raw, dict) else None
+    view = View.from_settings(settings) if isinstance(settings, dict) else View()
+    return model.to(device).eval(), view
 
 
 def cli(argv) -> int:
@@ -320,9 +345,11 @@ def cli(argv) -> int:
     from .utils import pick_device
 
     try:
-        model = load_model(args.model, args.checkpoint, pick_device(args.device))
+        model, view = load_model(args.model, args.checkpoint, pick_device(args.device))
+        view = dataclasses.replace(view, crop_size=args.crop or view.crop_size,
+                                   short_side=args.short_side or (None if args.crop else view.short_side))
         labels = read_labels(args.labels, model.config.num_classes) if args.labels else None
-        predictions = predict_video(model, args.video, args.stride, args.crop, args.short_side, args.batch_size,
+        predictions = predict_video(model, args.video, args.stride, view, args.batch_size,
                                     progress=sys.stderr.isatty())
         print(format_predictions(predictions, labels, args.top))
         timeline = args.timeline or (Path(args.out).with_name(Path(args.out).stem + "_timeline.png")

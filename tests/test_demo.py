@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from slowfast_lite import checkpoints, demo, sampling, transforms, video
+from slowfast_lite.data.kinetics import grayscale
 from slowfast_lite.models import build_model
 
 torch.set_num_threads(2)
@@ -44,8 +45,10 @@ def test_window_starts_cover_the_video():
         demo.window_starts(100, 64, 0)
 
 
-def test_each_window_is_the_clip_pyslowfast_samples(model, clip_path):
-    predictions = demo.predict_video(model, clip_path, stride=20, short_side=40, batch_size=2)
+@pytest.mark.parametrize("fast_grayscale", [False, True])
+def test_each_window_is_the_clip_pyslowfast_samples(model, clip_path, fast_grayscale):
+    view = demo.View(crop_size=32, short_side=40, fast_grayscale=fast_grayscale)
+    predictions = demo.predict_video(model, clip_path, stride=20, view=view, batch_size=2)
     info = video.probe(clip_path)
     window = sampling.window_size(model.config.num_frames, model.config.sampling_rate, info.fps)  # 32 frames
     assert [p.start for p in predictions] == demo.window_starts(info.frames, window, 20)
@@ -55,8 +58,9 @@ def test_each_window_is_the_clip_pyslowfast_samples(model, clip_path):
         clip = transforms.to_clip(video.read_frames(clip_path, indices.tolist()))
         clip = transforms.normalize(transforms.center_crop(transforms.short_side_scale(clip, 40), 32))
         slow = clip[:, torch.linspace(0, clip.shape[1] - 1, model.config.T).long()]
+        fast = grayscale(clip) if fast_grayscale else clip
         with torch.no_grad():
-            expected = model.predict([slow[None], clip[None]])[0].numpy()
+            expected = model.predict([slow[None], fast[None]])[0].numpy()
         np.testing.assert_allclose(p.probs, expected, rtol=1e-5, atol=1e-6)
         assert p.top(2)[0][1] >= p.top(2)[1][1] and sum(p.probs) == pytest.approx(1, abs=1e-5)
     assert not model.training
@@ -117,6 +121,19 @@ def test_cli_end_to_end(clip_path, checkpoint, tmp_path, capsys):
     assert out.is_file() and (tmp_path / "out_timeline.png").stat().st_size > 1000
     rows = [line for line in printed.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) == len(demo.window_starts(105, 32, 16)) and all("walk" in row for row in rows)
+
+
+def test_cli_uses_the_view_a_training_run_recorded(model, clip_path, tmp_path, capsys):
+    settings = {"crop_size": 32, "test_scale": 40, "test_crop_size": 32, "mean": [0.4, 0.45, 0.5], "std": 0.25,
+                "fast_grayscale": True}
+    path = checkpoints.atomic_save({"model_state": model.state_dict(), "data": settings}, tmp_path / "run.pt")
+    loaded, view = demo.load_model("slowfast_tiny", path)
+    assert view == demo.View(crop_size=32, short_side=40, mean=[0.4, 0.45, 0.5], std=0.25, fast_grayscale=True)
+    assert demo.cli([str(clip_path), "--model", "slowfast_tiny", "--checkpoint", str(path), "--top", "1"]) == 0
+    printed = [line.split()[-1] for line in capsys.readouterr().out.splitlines()[1:]]
+    expected = demo.predict_video(loaded, clip_path, view=view)
+    assert printed == [f"{p.top(1)[0][1]:.2f}" for p in expected]
+    assert demo.predict_video(loaded, clip_path)[0].probs.tolist() != expected[0].probs.tolist()
 
 
 def test_cli_errors_name_the_file(clip_path, checkpoint, tmp_path, capsys):
