@@ -104,7 +104,7 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 40, frames: in
     name = CLASSES[label]
     bg_a = rng.uniform(0.25, 0.6) + rng.uniform(-0.04, 0.04, 3)  # near-grey, random brightness and tint
     background = draw.noise_background((size, size), rng, bg_a, bg_a + rng.uniform(0.1, 0.3), cell=size / 5)
-    radius = rng.uniform(0.17, 0.25) * size
+    radius = rng.uniform(0.22, 0.3) * size
     center = rng.uniform(radius + 1, size - radius - 1, 2)
     t = np.arange(frames, dtype=np.float32)[:, None, None, None]  # (T, 1, 1, 1) against (H, W, 3) images
     x, y = draw.pixel_centres((size, size))
@@ -117,9 +117,9 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 40, frames: in
                                    radius, angle + spin * tt)
         texture = color
     else:
-        # two random hues whose luminances differ by 0.3-0.5: the stripes stay visible in grey-scale
-        luma_a = rng.uniform(0.1, 0.4)
-        luma_b = luma_a + rng.uniform(0.3, 0.5)
+        # two random hues whose luminances differ by 0.25-0.35: the stripes stay visible in grey-scale
+        luma_a = rng.uniform(0.1, 0.3)
+        luma_b = luma_a + rng.uniform(0.25, 0.35)
         if rng.random() < 0.5:
             luma_a, luma_b = luma_b, luma_a
         color_a, color_b = (hue_color(rng.uniform(0, 360), luma, rng.uniform(0, 0.9)) for luma in (luma_a, luma_b))
@@ -127,10 +127,10 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 40, frames: in
         phase, pulse_phase = rng.uniform(0, 2 * np.pi, 2)
         turn = 2 * np.pi * t / PERIOD  # one full cycle every PERIOD frames
         shift = {"drift_up": turn, "drift_down": -turn}.get(name, 0.0 * turn)
-        gain = 1.0 + 0.35 * np.cos(pulse_phase + (turn if name == "flicker" else 0.0 * turn))
+        gain = 1.0 + 0.5 * np.cos(pulse_phase + (turn if name == "flicker" else 0.0 * turn))
         weight = 0.5 + 0.5 * np.cos(2 * np.pi * y[..., None] / period + phase + shift)
         texture = np.clip((color_a * weight + color_b * (1 - weight)) * gain, 0, 1)
-        distance = np.hypot(x - center[0], y - center[1])[None] - radius * 1.1
+        distance = np.hypot(x - center[0], y - center[1])[None] - radius
     mask = draw.coverage(distance)[..., None]  # (T or 1, H, W, 1)
     video = background * (1 - mask) + texture * mask
     video = video + noise * rng.standard_normal((frames, size, size, 3), dtype=np.float32)
