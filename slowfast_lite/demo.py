@@ -323,14 +323,24 @@ def _parser():
 
 
 def load_model(name, checkpoint, device="cpu"):
-    """(model, view): ``name`` built with the checkpoint's number of classes, the checkpoint loaded (strict),
-    and the test view its training run recorded (this package's training checkpoints), else ``View()``."""
-    from .models import build_model
+    """(model, view): model ``name`` with the checkpoint's weights (strict) and the test view to feed it.
+
+    A checkpoint of this package's trainer records the model's configuration and the data set's test view,
+    and both are used (its model name must be ``name``); any other checkpoint gets ``build_model(name)``
+    with the checkpoint's number of classes and the default ``View()``.
+    """
+    from .models import SlowFastConfig, build_model
 
     raw = checkpoints.read_file(checkpoint)
-    state, _ = checkpoints.to_ours(raw, str(checkpoint))
-    head = state.get("head.projection.weight")
-    model = build_model(name, num_classes=int(head.shape[0]) if head is not None else None)
+    recorded = raw.get("model") if isinstance(raw, dict) else None
+    if isinstance(recorded, dict) and "name" in recorded:
+        if recorded["name"] != name:
+            raise DemoError(f"{checkpoint} holds a {recorded['name']!r} model, not {name!r}")
+        model = build_model(SlowFastConfig(**recorded))
+    else:
+        state, _ = checkpoints.to_ours(raw, str(checkpoint))
+        head = state.get("head.projection.weight")
+        model = build_model(name, num_classes=int(head.shape[0]) if head is not None else None)
     checkpoints.load(raw, model, origin=str(checkpoint))
     settings = raw.get("data") if isinstance(raw, dict) else None
     view = View.from_settings(settings) if isinstance(settings, dict) else View()

@@ -1,5 +1,6 @@
 """The demo: windows cover the video, each window is the clip PySlowFast would sample, the outputs exist."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -126,9 +127,14 @@ def test_cli_end_to_end(clip_path, checkpoint, tmp_path, capsys):
 def test_cli_uses_the_view_a_training_run_recorded(model, clip_path, tmp_path, capsys):
     settings = {"crop_size": 32, "test_scale": 40, "test_crop_size": 32, "mean": [0.4, 0.45, 0.5], "std": 0.25,
                 "fast_grayscale": True}
-    path = checkpoints.atomic_save({"model_state": model.state_dict(), "data": settings}, tmp_path / "run.pt")
+    recorded = dataclasses.asdict(model.config)  # what train.fit writes beside the weights
+    path = checkpoints.atomic_save({"model_state": model.state_dict(), "model": recorded, "data": settings},
+                                   tmp_path / "run.pt")
     loaded, view = demo.load_model("slowfast_tiny", path)
+    assert loaded.config == model.config  # crop_size=32 and 3 classes come from the file, not from the name
     assert view == demo.View(crop_size=32, short_side=40, mean=[0.4, 0.45, 0.5], std=0.25, fast_grayscale=True)
+    with pytest.raises(demo.DemoError, match=r"run\.pt holds a 'slowfast_tiny' model, not 'slow_tiny'"):
+        demo.load_model("slow_tiny", path)
     assert demo.cli([str(clip_path), "--model", "slowfast_tiny", "--checkpoint", str(path), "--top", "1"]) == 0
     printed = [line.split()[-1] for line in capsys.readouterr().out.splitlines()[1:]]
     expected = demo.predict_video(loaded, clip_path, view=view)
