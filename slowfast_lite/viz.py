@@ -198,3 +198,77 @@ def format_chw(shape) -> str:
     """(C, T, H, W) -> "C x T x S^2" (Table 1 writes T x S^2; channels first as in the tensor)."""
     c, t, h, w = shape
     return f"{c} x {t} x {h}^2" if h == w else f"{c} x {t} x {h}x{w}"
+
+
+def plot_detections(ax, image, boxes, captions=(), colors=None, dashed=(), title=None):
+    """A frame with boxes (K, 4) in pixels (x1, y1, x2, y2) and a caption above each box.
+
+    ``colors``: one colour per box (default the fusion green); boxes whose index is in ``dashed`` are drawn dashed
+    (e.g. the ground truth beside the detections).
+    """
+    from matplotlib.patches import Rectangle
+
+    ax.imshow(image)
+    for k, (x1, y1, x2, y2) in enumerate(boxes):
+        color = colors[k] if colors is not None else PATHWAY_COLORS["fusion"]
+        # a pixel-edge box (0..W) meets imshow's pixel centres (-0.5..W-0.5) half a pixel to the left
+        ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, lw=1.5, edgecolor=color,
+                               linestyle="--" if k in dashed else "-"))
+        if k < len(captions) and captions[k]:
+            ax.text(x1 - 0.5, y1 - 1.5, captions[k], fontsize=7, color="white", va="bottom",
+                    bbox={"facecolor": color, "alpha": 0.75, "pad": 1, "linewidth": 0})
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def plot_roi_grid(ax, feature, box, output_size=2, sampling_ratio=2, spatial_scale=1.0, aligned=True):
+    """Picture of RoIAlign on one (H, W) feature map: cells, the box, its bins and their bilinear sample points.
+
+    ``box`` (x1, y1, x2, y2) in input pixels. The drawing is in the coordinates bilinear sampling uses: cell
+    (i, j) is centred on (x, y) = (j, i), where its value is read. A box lands at ``x * spatial_scale - 0.5``
+    when ``aligned`` (pixel edges at half-integers), at ``x * spatial_scale`` otherwise (half a cell off).
+    """
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    offset = 0.5 if aligned else 0.0
+    x1, y1, x2, y2 = (v * spatial_scale - offset for v in box)
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    height, width = np.asarray(feature).shape
+    ax.imshow(np.asarray(feature), cmap="Greys", extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+    ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, lw=2, edgecolor=PATHWAY_COLORS["fusion"]))
+    bin_w, bin_h = (x2 - x1) / ow, (y2 - y1) / oh
+    for i in range(1, oh):
+        ax.plot([x1, x2], [y1 + i * bin_h] * 2, color=PATHWAY_COLORS["fusion"], lw=1, ls="--")
+    for j in range(1, ow):
+        ax.plot([x1 + j * bin_w] * 2, [y1, y2], color=PATHWAY_COLORS["fusion"], lw=1, ls="--")
+    grid_h = sampling_ratio or int(np.ceil((y2 - y1) / oh))
+    grid_w = sampling_ratio or int(np.ceil((x2 - x1) / ow))
+    ys = y1 + (np.arange(oh * grid_h) + 0.5) * bin_h / grid_h
+    xs = x1 + (np.arange(ow * grid_w) + 0.5) * bin_w / grid_w
+    gx, gy = np.meshgrid(xs, ys)
+    ax.scatter(gx.ravel(), gy.ravel(), s=12, color=PATHWAY_COLORS["fast"], zorder=3, label="bilinear samples")
+    ax.set_xlim(-0.5, width - 0.5)
+    ax.set_ylim(height - 0.5, -0.5)
+    ax.grid(False)
+    ax.legend(loc="lower right", fontsize=8)
+
+
+def plot_per_class_ap(ax, names, results, colors=None):
+    """Grouped bars of per-class AP: ``results`` maps a model name to {class index in names: AP} or a list."""
+    import numpy as np
+
+    width = 0.8 / max(len(results), 1)
+    x = np.arange(len(names))
+    for k, (label, values) in enumerate(results.items()):
+        values = [values[i] for i in range(len(names))] if isinstance(values, dict) else list(values)
+        color = None if colors is None else colors[k]
+        ax.bar(x + (k - (len(results) - 1) / 2) * width, values, width, label=label, color=color)
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=20, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("AP@0.5")
+    ax.legend(fontsize=8)
