@@ -258,3 +258,77 @@ class LateralShapesExplorer:
     def _repr_mimebundle_(self, **kwargs):
         # the live widget for a browser; a one-line text for everything else
         return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}
+
+
+class DetectionExplorer:
+    """Step through the keyframes of an AVA data set with a detector's output drawn on them.
+
+    ``dataset``: an ``AVADataset`` (its keyframes, boxes and videos); ``detections``: AVA rows with scores
+    (``detection.predict``); each detected box is captioned with its actions scored at least ``threshold``.
+    The data set's own boxes are drawn dashed with their true actions when ``groundtruth``. State: ``index``,
+    ``key`` (video_id, timestamp), ``shown`` (list of (box, [(action, score)]) of the current keyframe);
+    image: ``image`` (PNG bytes in ``.value``).
+    """
+
+    def __init__(self, dataset, detections, threshold: float = 0.5, groundtruth: bool = True, scale: int = 4):
+        from slowfast_lite.data.ava import boxes_by_keyframe, read_ava_csv
+
+        self.dataset, self.scale = dataset, scale
+        self.truth = boxes_by_keyframe(r for r in read_ava_csv(dataset.annotations) if r.action_id in
+                                       dataset.label_map) if groundtruth else {}
+        self.by_key = {}
+        for row in detections:
+            self.by_key.setdefault(row.key, {}).setdefault(tuple(row.box), []).append((row.action_id, row.score))
+        self.slider = widgets.IntSlider(value=0, min=0, max=max(len(dataset) - 1, 0), description="keyframe")
+        self.threshold_slider = widgets.FloatSlider(value=threshold, min=0.05, max=0.95, step=0.05,
+                                                    description="threshold")
+        self.image = widgets.Image(format="png")
+        self.caption = widgets.HTML()
+        for widget, name in [(self.slider, "sf-det-keyframe"), (self.threshold_slider, "sf-det-threshold"),
+                             (self.image, "sf-det-image"), (self.caption, "sf-det-caption")]:
+            widget.add_class(name)
+        self.slider.observe(self._on_change, names="value")
+        self.threshold_slider.observe(self._on_change, names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.slider, self.threshold_slider]), self.caption, self.image])
+        self._update()
+
+    @property
+    def index(self) -> int:
+        return self.slider.value
+
+    @property
+    def threshold(self) -> float:
+        return self.threshold_slider.value
+
+    def _on_change(self, _change=None):
+        self._update()
+
+    def _update(self):
+        video_id, timestamp, _ = self.dataset.keyframes[self.index]
+        self.key = (video_id, timestamp)
+        names = self.dataset.label_map
+        self.shown = [(box, sorted(((a, s) for a, s in scores if s >= self.threshold), key=lambda x: -x[1]))
+                      for box, scores in self.by_key.get(self.key, {}).items()]
+        image = self.dataset.keyframe_image(self.index)
+        height, width = image.shape[:2]
+        truth = self.truth.get(self.key, {})
+        boxes, captions = list(truth), [""] * len(truth)
+        colors, dashed = ["#7f7f7f"] * len(truth), range(len(truth))
+        for box, actions in self.shown:
+            boxes.append(box)
+            captions.append(", ".join(f"{names.get(a, a)} {s:.2f}" for a, s in actions))
+            colors.append(viz.PATHWAY_COLORS["fusion"])
+        pixels = [(x1 * width, y1 * height, x2 * width, y2 * height) for x1, y1, x2, y2 in boxes]
+        fig = Figure(figsize=(width * self.scale / 80, height * self.scale / 80), dpi=80, layout="constrained")
+        viz.plot_detections(fig.add_subplot(), image, pixels, captions, colors, dashed)
+        self.image.value = figure_png(fig)
+        true_actions = "; ".join(", ".join(names[a] for a in sorted(actions)) for actions in truth.values())
+        self.caption.value = (f"{video_id} at {timestamp} s: {len(self.shown)} detected people (actions scored "
+                              f">= {self.threshold:.2f}); ground truth (dashed): {true_actions or '-'}")
+
+    def __repr__(self) -> str:
+        return (f"DetectionExplorer({len(self.dataset)} keyframes, keyframe {self.index} = {self.key}, "
+                f"threshold {self.threshold:.2f})")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -233,3 +234,13 @@ def test_dataset_settings_are_checked(synthetic):
         dataset(synthetic, pathways="both")
     with pytest.raises(ValueError, match="proposals csv"):
         dataset(synthetic, boxes="proposals")
+
+
+def test_keyframe_image_is_the_centre_of_the_clip(synthetic):
+    from slowfast_lite import transforms
+
+    ds = dataset(synthetic, pathways="fast")
+    image = ds.keyframe_image(1)
+    assert image.shape == (64, 96, 3) and image.dtype == np.uint8
+    clip = transforms.to_frames(ds[1]["pathways"][0], transforms.MEAN, transforms.STD)
+    assert np.abs(clip[8].astype(int) - image.astype(int)).max() <= 1  # frame 8 of 16 is the keyframe

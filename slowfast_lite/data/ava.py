@@ -283,6 +283,14 @@ class AVADataset(torch.utils.data.Dataset):
         """Training views are drawn from (seed, epoch, index): call before each epoch for fresh ones."""
         self.epoch = epoch
 
+    def keyframe_image(self, index):
+        """The keyframe of item ``index`` as stored in its video: uint8 (H, W, 3)."""
+        video_id, timestamp, _ = self.keyframes[index]
+        path = self.video_dir / f"{video_id}{self.video_suffix}"
+        info = video.probe(path)
+        frame = min(int(round((timestamp - self.start_second) * info.fps)), info.frames - 1)
+        return video.read_frames(path, [frame])[0]
+
     def frame_indices(self, timestamp, fps, num_video_frames):
         """Fast frame indices (num_frames,) of the clip centred on the keyframe at ``timestamp``."""
         stride = self.sampling_rate * fps / self.target_fps
