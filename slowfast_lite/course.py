@@ -27,7 +27,13 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 # more epochs, several seeds for the ablations. Every key must exist in that notebook's `parameters` cell.
 PROFILES = {
     "quick": {},
-    "full": {},
+    "full": {
+        "01_sampling": {"short_side": 256, "wheel_size": 96, "num_wheels": 48},  # test-time scale, a finer sweep
+        "02_slow_pathway": {"crop": 224, "batch": 8},  # the paper's 224^2 views through the real R50
+        "03_fast_pathway": {"crop": 224, "batch": 8},
+        "04_lateral_connections": {"crop": 224, "batch": 8},
+        "05_slowfast_network": {"crop": 224, "batch": 8},
+    },
 }
 
 
@@ -133,21 +139,25 @@ def select(notebooks: list[Path], only=None) -> list[Path]:
 
 
 def notebook_parameters(path) -> dict:
-    """The defaults of a notebook's `parameters` cell as Python values (name -> value).
+    """The defaults of a notebook's `parameters` cell as Python values (name -> value), in order.
 
     A default that is an expression rather than a literal (``size = 2 * 56``) comes back as an ``Expression``.
     """
-    import papermill
+    import nbformat
 
-    inferred = papermill.inspect_notebook(str(path))
-    if not inferred:
-        raise CourseError(f"{Path(path).name}: no cell tagged 'parameters' (or no assignment in it)")
+    nb = nbformat.read(path, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        raise CourseError(f"{Path(path).name}: no cell tagged 'parameters'")
     values = {}
-    for name, info in inferred.items():
-        try:
-            values[name] = ast.literal_eval(info["default"])
-        except (ValueError, SyntaxError):
-            values[name] = Expression(info["default"])
+    for statement in ast.parse(cell.source).body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
+        for target in targets:
+            if isinstance(target, ast.Name) and statement.value is not None:
+                try:
+                    values[target.id] = ast.literal_eval(statement.value)
+                except ValueError:
+                    values[target.id] = Expression(ast.unparse(statement.value))
     return values
 
 
@@ -390,6 +400,10 @@ def _megabytes(value) -> str:
 
 
 def _short(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 

@@ -192,3 +192,52 @@ def test_cli_exit_codes(runnable_course, tmp_path, capsys):
     assert "01_fails: parameter 'divisr'" in capsys.readouterr().err
     assert course.cli(args + ["--dry-run", "--set", "00_records:size=9"]) == 0
     assert "00_records: size=9" in capsys.readouterr().out
+
+
+# --- the full profile -----------------------------------------------------------------------------------
+
+
+def test_full_profile_fits_the_course_notebooks():
+    notebooks = course.discover()
+    resolved = course.resolve_parameters("full", notebooks)  # raises on any key a notebook lacks
+    assert set(course.PROFILES["full"]) <= {p.stem for p in notebooks}
+    for name, values in course.PROFILES["full"].items():
+        assert values and resolved[name] == values
+
+
+def stand_in(real, folder):
+    """The real notebook's `parameters` cell, then a cell that records every parameter's value."""
+    nb = nbformat.read(real, as_version=4)
+    params_cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    params_cell.outputs, params_cell.execution_count = [], None
+    names = list(course.notebook_parameters(real))
+    record = "from slowfast_lite import course\n" + "".join(f"course.record({n!r}, {n})\n" for n in names)
+    nb.cells = [params_cell, nbformat.v4.new_code_cell(record)]
+    nbformat.write(nb, folder / real.name)
+
+
+def test_full_profile_structure_runs_on_tiny_overrides(tmp_path):
+    """The runner with the full profile's notebooks and keys, its sizes made tiny (half the quick defaults).
+
+    Each stand-in keeps its notebook's real `parameters` cell, so this checks that every full-profile value (or
+    its tiny override) reaches its notebook, without the minutes of real work. (Run the real notebooks at full
+    size with ``python -m slowfast_lite course --profile full``.)
+    """
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    full = course.PROFILES["full"]
+    for real in course.discover():
+        if real.stem in full:
+            stand_in(real, folder)
+    tiny = {}
+    for name, values in full.items():
+        defaults = course.notebook_parameters(folder / f"{name}.ipynb")
+        tiny[name] = {key: max(1, defaults[key] // 2) for key, value in values.items()
+                      if isinstance(value, int) and not isinstance(value, bool)}
+        assert all(tiny[name][key] != values[key] for key in tiny[name])
+    report = course.run("full", tmp_path / "run", overrides=tiny, notebooks_dir=folder, log=lambda line: None)
+    assert report.ok, [r.error for r in report.results if r.error]
+    for result in report.results:
+        defaults = course.notebook_parameters(folder / f"{result.name}.ipynb")
+        assert result.metrics == {**defaults, **full[result.name], **tiny[result.name]}
+        assert result.parameters == {**full[result.name], **tiny[result.name]}
