@@ -49,13 +49,13 @@ def record(key: str, value):
     """Record a notebook's key number for the run report; returns ``value`` unchanged.
 
     The runner sets ``$SLOWFAST_LITE_RECORD`` to a json sidecar file; outside a run this only returns.
-    NumPy and torch scalars are stored as plain numbers.
+    NumPy and torch scalars and arrays are stored as plain numbers and lists.
     """
     path = os.environ.get(RECORD_ENV)
     if path:
         path = Path(path)
         data = json.loads(path.read_text()) if path.exists() else {}
-        plain = value.item() if hasattr(value, "item") else value
+        plain = value.tolist() if hasattr(value, "tolist") else value
         try:
             data[key] = json.loads(json.dumps(plain))
         except TypeError as err:

@@ -33,8 +33,9 @@ def test_record_writes_the_sidecar_and_returns_the_value(tmp_path, monkeypatch):
     value = np.float32(0.75)
     assert course.record("top1", value) is value
     course.record("name", "slowfast_tiny")
+    course.record("per_class", np.array([0.5, 1.0]))
     course.record("top1", 0.8)  # a second write of a key replaces it
-    assert json.loads(sidecar.read_text()) == {"name": "slowfast_tiny", "top1": 0.8}
+    assert json.loads(sidecar.read_text()) == {"name": "slowfast_tiny", "per_class": [0.5, 1.0], "top1": 0.8}
 
 
 def test_record_outside_a_run_writes_nothing(tmp_path, monkeypatch):
