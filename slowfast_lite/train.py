@@ -374,7 +374,7 @@ def motion_datasets(model, data, **overrides):
     train_settings = {k: v for k, v in settings.items() if k not in ("num_clips", "num_crops")}
     root = data.generate(progress=False)
     return (VideoClassificationDataset.for_model(model, root / "train.csv", "train", **train_settings),
-            VideoClassificationDataset.for_model(model, root / "val.csv", "test", **settings),
+            VideoClassificationDataset.for_model(model, root / "val.csv", "test", **{**settings, "num_clips": 1}),
             VideoClassificationDataset.for_model(model, root / "test.csv", "test", **settings))
 
 
@@ -390,31 +390,34 @@ class Trained:
 
 
 def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=False, progress=True,
-                  **train_overrides) -> Trained:
+                  model_overrides=None, data_root=None, **train_overrides) -> Trained:
     """The tiny model of notebook 06 trained on MotionShapes, from the cache when it is there.
 
-    Trains ``build_model(model_name, num_classes=8, crop_size=32)`` on ``MotionShapes(profile, seed)`` with
-    ``MOTION_TRAIN`` (``train_overrides`` change it) and keeps the run under
-    ``data_root()/trained/<model>_<profile>_seed<seed>_<key>/``; a later call with the same arguments loads it.
+    Trains ``build_model(model_name, num_classes=8, crop_size=32, **model_overrides)`` on
+    ``MotionShapes(profile, seed, data_root)`` with ``MOTION_TRAIN`` (``train_overrides``: any ``TrainConfig``
+    field) and keeps the run under ``utils.data_root()/trained/<model>_<profile>_seed<seed>_<key>/``, the key
+    a hash of everything that changes the result; a later call with the same recipe loads it.
     """
     import hashlib
 
     from slowfast_lite.data.motion_shapes import MotionShapes
     from slowfast_lite.models import build_model
 
-    data = MotionShapes(profile, seed)
-    recipe = {**MOTION_TRAIN, **train_overrides, "seed": seed}
-    key = hashlib.sha1(json.dumps([model_name, MOTION_DATA, recipe, repr(data.settings)], sort_keys=True,
-                                  default=str).encode()).hexdigest()[:10]
+    data = MotionShapes(profile, seed, data_root)
+    config = TrainConfig(**{**MOTION_TRAIN, **train_overrides, "seed": seed, "progress": progress})
+    model_overrides = dict(model_overrides or {})
+    what = [model_name, sorted(model_overrides.items()), sorted(MOTION_DATA.items()), config.recipe(),
+            repr(data.settings)]
+    key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]
     out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
     checkpoint = out_dir / "checkpoint.pt"
-    finished = checkpoint.exists() and History.read(out_dir).last.get("epoch") == recipe["epochs"]
+    finished = checkpoint.exists() and History.read(out_dir).last.get("epoch") == config.epochs
     if retrain or not finished:
         utils.seed_everything(seed)
-        model = build_model(model_name, num_classes=len(data.classes), crop_size=MOTION_DATA["crop_size"])
+        model = build_model(model_name, num_classes=len(data.classes), crop_size=MOTION_DATA["crop_size"],
+                            **model_overrides)
         train_set, val_set, _ = motion_datasets(model, data)
-        fit(model, train_set, val_set, TrainConfig(**recipe, out_dir=str(out_dir), resume=not retrain,
-                                                   progress=progress))
+        fit(model, train_set, val_set, dataclasses.replace(config, out_dir=str(out_dir), resume=not retrain))
     model, _ = load_trained(checkpoint)
     return Trained(model, History.read(out_dir), list(data.classes), checkpoint, data.root)
 

@@ -172,3 +172,22 @@ def test_train_and_evaluate_commands_on_motion_shapes(tmp_path, capsys):
                  "--clips", "2", "--crops", "1", "--json", str(tmp_path / "result.json")]) == 0
     assert "8 videos x 2 views" in capsys.readouterr().out
     assert json.loads((tmp_path / "result.json").read_text())["videos"] == 8
+
+
+def test_exercise_checks_of_notebook_06(capsys):
+    from slowfast_lite.exercises import training as exercises
+
+    assert exercises.check_slow_positions([0, 5, 10, 15]) and not exercises.check_slow_positions([0, 4, 8, 12])
+    assert exercises.check_drift_speed(1.6) and exercises.check_drift_speed(3.2) and not exercises.check_drift_speed(1)
+
+    def schedule(step, total):
+        return learning_rate(step, total, TrainConfig(epochs=10, lr=0.1, warmup_epochs=2), 8)
+
+    assert exercises.check_schedule(schedule) and not exercises.check_schedule(lambda step, total: 0.1)
+
+    def summed(logits, video_index, num_videos):
+        return torch.zeros(num_videos, logits.shape[1]).index_add_(0, video_index, logits.softmax(1))
+
+    assert exercises.check_video_scores(summed)
+    assert not exercises.check_video_scores(lambda logits, index, n: torch.zeros(n, 4).index_add_(0, index, logits))
+    assert "raw logits" in capsys.readouterr().out

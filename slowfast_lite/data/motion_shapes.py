@@ -57,7 +57,7 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile(train=64, val=16, test=16, size=40, frames=24),
+    "quick": Profile(train=40, val=8, test=16, size=40, frames=20),
     "full": Profile(train=400, val=50, test=50, size=64, frames=40),
 }
 
