@@ -195,11 +195,11 @@ def predict_video(model, path, stride=None, view=None, batch_size=4, progress=Fa
 
 def format_predictions(predictions, labels=None, k=5):
     """A table: one line per window with its frames, seconds and top-``k`` classes."""
-    lines = [f"{'window':>6}  {'frames':>11}  {'seconds':>13}  top-{k}"]
-    for i, p in enumerate(predictions):
+    lines = [f"{'frames':>11}  {'seconds':>13}  top-{k}"]
+    for p in predictions:
         t0, t1 = p.seconds
         top = ", ".join(f"{class_name(c, labels)} {prob:.2f}" for c, prob in p.top(k))
-        lines.append(f"{i:>6}  {p.start:>5.0f}-{p.end:<5.0f}  {t0:>6.2f}-{t1:<6.2f}  {top}")
+        lines.append(f"{p.start:>5.0f}-{p.end:<5.0f}  {t0:>6.2f}-{t1:<6.2f}  {top}")
     return "\n".join(lines)
 
 
