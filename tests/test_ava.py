@@ -244,3 +244,11 @@ def test_keyframe_image_is_the_centre_of_the_clip(synthetic):
     assert image.shape == (64, 96, 3) and image.dtype == np.uint8
     clip = transforms.to_frames(ds[1]["pathways"][0], transforms.MEAN, transforms.STD)
     assert np.abs(clip[8].astype(int) - image.astype(int)).max() <= 1  # frame 8 of 16 is the keyframe
+
+
+def test_fast_grayscale_gives_fast_luminance_only(synthetic):
+    from slowfast_lite.data.kinetics import grayscale
+
+    color, gray = dataset(synthetic)[0]["pathways"], dataset(synthetic, fast_grayscale=True)[0]["pathways"]
+    assert torch.equal(gray[0], color[0])
+    assert torch.allclose(gray[1], grayscale(color[1])) and torch.equal(gray[1][0], gray[1][2])

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import torch
 
 from slowfast_lite import sampling, transforms, video
+from slowfast_lite.data.kinetics import grayscale
 
 
 class AVAFormatError(ValueError):
@@ -206,6 +207,7 @@ class AVADataset(torch.utils.data.Dataset):
     Boxes (``boxes=``): ``"groundtruth"``; ``"proposals"`` (score >= ``score_threshold``, the test setting);
     ``"both"`` (the training setting of the paper). A proposal takes the actions of the ground-truth box it
     overlaps most if their IoU >= ``match_iou``, else none (a background box). Excluded keyframes are skipped.
+    ``fast_grayscale`` gives the Fast pathway luminance only, as the course's MotionShapes models are trained.
     Training (``training=True``): short side uniform in ``scale_range``, a random ``crop_size`` crop (None: the
     whole frame), a random flip; testing: short side ``test_scale``, no crop. Boxes follow the transforms.
 
@@ -217,8 +219,8 @@ class AVADataset(torch.utils.data.Dataset):
     def __init__(self, video_dir, annotations, label_map, *, proposals=None, exclusions=None, boxes=None,
                  training=False, num_frames=32, sampling_rate=2, alpha=8, pathways="slowfast", target_fps=30,
                  score_threshold=0.8, match_iou=0.5, scale_range=(256, 320), crop_size=224, flip=True,
-                 test_scale=256, start_second=900, video_suffix=".mp4", mean=transforms.MEAN, std=transforms.STD,
-                 seed=0):
+                 test_scale=256, fast_grayscale=False, start_second=900, video_suffix=".mp4", mean=transforms.MEAN,
+                 std=transforms.STD, seed=0):
         if pathways not in ("slowfast", "slow", "fast"):
             raise ValueError(f"pathways must be 'slowfast', 'slow' or 'fast', got {pathways!r}")
         boxes = boxes or ("both" if training and proposals else "proposals" if proposals else "groundtruth")
@@ -232,7 +234,7 @@ class AVADataset(torch.utils.data.Dataset):
         self.boxes, self.training, self.pathways = boxes, training, pathways
         self.num_frames, self.sampling_rate, self.alpha, self.target_fps = num_frames, sampling_rate, alpha, target_fps
         self.scale_range, self.crop_size, self.flip, self.test_scale = tuple(scale_range), crop_size, flip, test_scale
-        self.start_second, self.video_suffix = start_second, video_suffix
+        self.fast_grayscale, self.start_second, self.video_suffix = fast_grayscale, start_second, video_suffix
         self.mean, self.std, self.seed, self.epoch = mean, std, seed, 0
         self.score_threshold = score_threshold
         excluded = read_exclusions(exclusions) if exclusions else set()
@@ -324,10 +326,11 @@ class AVADataset(torch.utils.data.Dataset):
         else:
             clip, boxes = transforms.short_side_scale(clip, self.test_scale, boxes=boxes)
         clip = transforms.normalize(clip, self.mean, self.std)
+        fast = grayscale(clip) if self.fast_grayscale else clip
         if self.pathways == "slowfast":
-            pathways = sampling.pack_pathways(clip, self.alpha)
+            pathways = [sampling.pack_pathways(clip, self.alpha)[0], fast]
         else:
-            pathways = [clip]
+            pathways = [fast if self.pathways == "fast" else clip]
 
         labels = torch.zeros(len(entries), self.num_classes)
         for i, (_, actions, _) in enumerate(entries):
