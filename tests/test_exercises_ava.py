@@ -30,3 +30,11 @@ def test_wrong_answers_fail_with_a_hint(capsys):
     assert "interpolate first" in capsys.readouterr().out
     assert not ex.check_keyframe_indices(lambda c, n, s, length: list(range(c - n * s // 2, c + n * s // 2, s)))
     assert "clamp" in capsys.readouterr().out
+
+
+def test_unanswered_exercises_say_so_without_raising(capsys):
+    assert not ex.check_iou(None)
+    assert not ex.check_bilinear(None)
+    assert not ex.check_average_precision(None, [True], 1)
+    assert not ex.check_keyframe_indices(None)
+    assert capsys.readouterr().out.count("not yet:") == 4
