@@ -362,7 +362,22 @@ def load_trained(path, device="cpu"):
 # ---------------------------------------------------------------------------------------------- MotionShapes recipe
 # How notebook 06 trains the tiny models on MotionShapes (quick profile); load_or_train caches the result.
 MOTION_DATA = dict(scale_range=(32, 40), crop_size=32, num_clips=2, num_crops=1, fast_grayscale=True)
-MOTION_TRAIN = dict(epochs=10, batch_size=16, lr=0.05, warmup_epochs=1.0, warmup_start_lr=0.005)
+MOTION_TRAIN = dict(epochs=10, batch_size=16, lr=0.02, warmup_epochs=1.0, warmup_start_lr=0.002)
+ZERO_INIT_FINAL_BN = False  # PySlowFast's RESNET.ZERO_INIT_FINAL_BN for the tiny models: see restore_final_bn
+
+
+def restore_final_bn(model):
+    """Give the last BatchNorm of every residual branch weight 1 instead of the reference's 0; returns ``model``.
+
+    PySlowFast's Kinetics configs set ``RESNET.ZERO_INIT_FINAL_BN: True`` (each block starts as the identity),
+    which suits deep networks trained for many epochs. A one-block-per-stage tiny model trained for a few
+    hundred steps then barely leaves its initial state (its stride-2 shortcuts see a quarter of the pixels);
+    with the flag off (PySlowFast's default) it learns within the budget.
+    """
+    for module in model.modules():
+        if getattr(module, "zero_init", False) and isinstance(module, torch.nn.BatchNorm3d):
+            torch.nn.init.ones_(module.weight)
+    return model
 
 
 def motion_datasets(model, data, **overrides):
@@ -407,7 +422,7 @@ def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=F
     config = TrainConfig(**{**MOTION_TRAIN, **train_overrides, "seed": seed, "progress": progress})
     model_overrides = dict(model_overrides or {})
     what = [model_name, sorted(model_overrides.items()), sorted(MOTION_DATA.items()), config.recipe(),
-            repr(data.settings)]
+            repr(data.settings), ZERO_INIT_FINAL_BN]
     key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]
     out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
     checkpoint = out_dir / "checkpoint.pt"
@@ -416,6 +431,8 @@ def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=F
         utils.seed_everything(seed)
         model = build_model(model_name, num_classes=len(data.classes), crop_size=MOTION_DATA["crop_size"],
                             **model_overrides)
+        if not ZERO_INIT_FINAL_BN:
+            restore_final_bn(model)
         train_set, val_set, _ = motion_datasets(model, data)
         fit(model, train_set, val_set, dataclasses.replace(config, out_dir=str(out_dir), resume=not retrain))
     model, _ = load_trained(checkpoint)

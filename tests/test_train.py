@@ -191,3 +191,16 @@ def test_exercise_checks_of_notebook_06(capsys):
     assert exercises.check_video_scores(summed)
     assert not exercises.check_video_scores(lambda logits, index, n: torch.zeros(n, 4).index_add_(0, index, logits))
     assert "raw logits" in capsys.readouterr().out
+
+
+def test_restore_final_bn_sets_only_the_zero_initialised_batchnorms():
+    from slowfast_lite.models import build_model
+
+    model = build_model("slow_tiny", num_classes=2, crop_size=32)
+    marked = [m for m in model.modules() if getattr(m, "zero_init", False)]
+    assert marked and all(torch.all(m.weight == 0) for m in marked)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    train.restore_final_bn(model)
+    assert all(torch.all(m.weight == 1) for m in marked)
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed == {name + ".weight" for name, m in model.named_modules() if getattr(m, "zero_init", False)}
