@@ -204,3 +204,25 @@ def test_restore_final_bn_sets_only_the_zero_initialised_batchnorms():
     assert all(torch.all(m.weight == 1) for m in marked)
     changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
     assert changed == {name + ".weight" for name, m in model.named_modules() if getattr(m, "zero_init", False)}
+
+
+def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch):
+    from slowfast_lite.data import motion_shapes
+
+    monkeypatch.setenv("SLOWFAST_LITE_DATA", str(tmp_path))
+    monkeypatch.setitem(motion_shapes.PROFILES, "quick", motion_shapes.Profile(train=1, val=1, test=1, size=32,
+                                                                                frames=16))
+    first = train.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False)
+    assert first.checkpoint.is_relative_to(tmp_path / "trained") and len(first.history) == 1
+    assert first.classnames == list(motion_shapes.CLASSES) and not first.model.training
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again instead of loading the cache")
+
+    monkeypatch.setattr(train, "fit", no_training)
+    again = train.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False, num_workers=0)  # run field
+    assert again.checkpoint == first.checkpoint
+    for a, b in zip(first.model.state_dict().values(), again.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(AssertionError, match="trained again"):
+        train.load_or_train("slow_tiny", epochs=1, batch_size=4, lr=0.01, progress=False)  # another recipe
