@@ -48,10 +48,11 @@ PERIOD = 5  # frames of one clap or jog cycle (the Slow stride of a tiny SlowFas
 WALK_PERIOD = 8  # frames of one walking step: not a multiple of the Slow stride, so Slow sees legs move
 FPS = 15
 START_SECOND = 900
-ARM_CHOICES = {1: 0.25, 2: 0.25, 4: 0.3, None: 0.2}  # one arm action (or none) per actor and keyframe
+ARM_CHOICES = {1: 0.2, 2: 0.2, 4: 0.3, None: 0.3}  # one arm action (or none) per actor and keyframe
 LEG_CHOICES = {3: 0.3, 5: 0.35, None: 0.35}
 CROUCH_PROBABILITY = 0.06
 OBJECT_COLOR = (0.95, 0.55, 0.1)
+GLOVE_COLOR = (0.97, 0.97, 0.92)
 
 
 @dataclass(frozen=True)
@@ -152,32 +153,37 @@ def _parts(actor, x, frame, second):
     """Drawing primitives of the actor at ``frame``: ("rect"|"segment"|"disk", geometry..., colour)."""
     actions, s = second.actions, actor.size
     squash = 0.7 if 6 in actions else 1.0  # crouching lowers everything above the feet
-
-    def at(dx, dy):  # actor coordinates (feet at 0, y up, units of height) -> pixels
-        return (x + dx * s, actor.ground - dy * s * squash)
-
     period = WALK_PERIOD if 3 in actions else PERIOD
     step = 2 * np.pi * _cycle(frame, period, second.leg_phase, bool(actions & {3, 5}))
+    bounce = 0.06 * (0.5 - 0.5 * np.cos(step))  # the body rises and falls once a step
+
+    def at(dx, dy, lifted=True):  # actor coordinates (feet at 0, y up, units of height) -> pixels
+        return (x + dx * s, actor.ground - (dy * squash + (bounce if lifted else 0.0)) * s)
+
     parts = []
     for side, shift in ((-1, 0.0), (1, np.pi)):  # the two feet are half a cycle apart
-        swing, lift = 0.09 * np.sin(step + shift), 0.08 * max(0.0, np.cos(step + shift))
-        foot = (x + (0.07 * side + swing) * s, actor.ground - lift * s)
-        parts.append(("segment", at(0.06 * side, 0.45), foot, 0.07 * s, actor.trousers))
+        swing, lift = 0.12 * np.sin(step + shift), 0.1 * max(0.0, np.cos(step + shift))
+        parts.append(("segment", at(0.06 * side, 0.45), at(0.07 * side + swing, lift / squash, lifted=False),
+                      0.07 * s, actor.trousers))
     parts.append(("rect", (*at(-0.11, 0.8), *at(0.11, 0.42)), actor.shirt))
     parts.append(("disk", at(0.0, 0.9), 0.09 * s, actor.skin))
 
     closing = 0.5 - 0.5 * np.cos(2 * np.pi * _cycle(frame, PERIOD, second.arm_phase, 4 in actions))
+    hands = []
     for side in (-1, 1):
         if 2 in actions:  # carry: hands hold the box at the waist
             hand = at(0.1 * side, 0.5)
         elif 1 in actions:  # raise arms: a V above the shoulders
             hand = at(0.3 * side, 1.1)
         else:  # hands between apart (0) and together in front of the chest (1): the clap cycle
-            hand = at(side * (0.2 - 0.185 * closing), 0.42 + 0.2 * closing)
-        parts.append(("segment", at(0.12 * side, 0.76), hand, 0.06 * s, actor.skin))  # bare arms: seen over the shirt
+            hand = at(side * (0.3 - 0.28 * closing), 0.4 + 0.3 * closing)
+        parts.append(("segment", at(0.12 * side, 0.76), hand, 0.07 * s, actor.skin))  # bare arms: seen over the shirt
+        hands.append(hand)
     if 2 in actions:
         parts.append(("rect", (*at(-0.13, 0.6), *at(0.13, 0.4)), OBJECT_COLOR))
+    parts += [("disk", hand, 0.06 * s, GLOVE_COLOR) for hand in hands]  # light gloves: hands stand out
     return parts
+
 
 def _extent(part):
     kind = part[0]
@@ -226,29 +232,30 @@ def _random_color(rng, avoid=OBJECT_COLOR):
             return color
 
 
-def _make_actors(rng, num_actors, keyframes, height, width):
+def _make_actors(rng, num_actors, keyframes, height, width, actor_size):
     actors = []
     lane_width = width / num_actors
     for i in range(num_actors):
-        # feet stay a raised arm's reach (0.3 of the tallest actor) inside the frame
-        lane = (max(i * lane_width + 0.35 * lane_width, 0.22 * height),
-                min((i + 1) * lane_width - 0.35 * lane_width, width - 0.22 * height))
+        reach = 0.3 * actor_size[1] * height  # feet stay a raised arm's reach inside the frame
+        lane = (max(i * lane_width + 0.35 * lane_width, reach), min((i + 1) * lane_width - 0.35 * lane_width,
+                                                                    width - reach))
         actors.append(Actor(lane=lane, x=float(rng.uniform(*lane)), ground=height * float(rng.uniform(0.88, 0.97)),
-                            size=height * float(rng.uniform(0.6, 0.72)), shirt=_random_color(rng),
+                            size=height * float(rng.uniform(*actor_size)), shirt=_random_color(rng),
                             trousers=_random_color(rng), skin=tuple(rng.uniform([0.6, 0.4, 0.3], [0.95, 0.8, 0.65])),
                             seconds=[_draw_second(rng) for _ in range(keyframes)]))
     return actors
 
 
-def render_video(rng, seconds, fps, height, width, glitch_keyframes=()):
+def render_video(rng, seconds, fps, height, width, glitch_keyframes=(), actors=(2, 3), actor_size=(0.6, 0.72)):
     """Frames (T, H, W, 3) uint8 and, per keyframe index, each actor's (box in pixels, sorted actions).
 
     The video spans ``seconds`` seconds; keyframes sit at seconds 1 .. seconds-1 (frames fps, 2 fps, ...).
     Keyframes in ``glitch_keyframes`` get a few garbled frames around them (they are the excluded ones).
+    ``actors``: (fewest, most) people in the scene; ``actor_size``: range of their standing height / frame height.
     """
     num_frames, keyframes = seconds * fps, seconds - 1
     backdrop = draw.noise_background((height, width), rng, _random_color(rng), _random_color(rng), cell=height / 4)
-    actors = _make_actors(rng, int(rng.integers(2, 4)), keyframes, height, width)
+    actors = _make_actors(rng, int(rng.integers(actors[0], actors[1] + 1)), keyframes, height, width, actor_size)
     positions = [_positions(a, num_frames, fps, keyframes) for a in actors]
     frames = np.empty((num_frames, height, width, 3), dtype=np.uint8)
     labels = [[] for _ in range(keyframes)]
@@ -292,30 +299,30 @@ def _proposals(rng, video_id, timestamp, boxes, width, height):
             for b, s in rows if b[2] - b[0] > 2 and b[3] - b[1] > 2]
 
 
-def _write_split(data, split, num_videos, seconds, fps, height, width, seed, exclusion_rate):
+def _write_split(data, split, num_videos, seconds, fps, height, width, seed, exclusion_rate, actors, actor_size):
     groundtruth, proposals, excluded = [], [], set()
     for index in range(num_videos):
         video_id = f"{split}_{index:03d}"
         rng = np.random.default_rng([seed, 0 if split == "train" else 1, index])
         keyframes = seconds - 1
         glitches = [k for k in range(keyframes) if rng.random() < exclusion_rate]
-        frames, labels = render_video(rng, seconds, fps, height, width, glitches)
+        frames, labels = render_video(rng, seconds, fps, height, width, glitches, actors, actor_size)
         write_clip(data.video_dir / f"{video_id}.mp4", frames, fps)
-        for k, actors in enumerate(labels):
+        for k, people in enumerate(labels):
             timestamp = START_SECOND + k + 1
             if k in glitches:
                 excluded.add((video_id, timestamp))
-            for person_id, (box, actions) in enumerate(actors):
+            for person_id, (box, actions) in enumerate(people):
                 groundtruth += [AVARow(video_id, timestamp, _normalised(box, width, height), a, person_id=person_id)
                                 for a in actions]
-            proposals += _proposals(rng, video_id, timestamp, [box for box, _ in actors], width, height)
+            proposals += _proposals(rng, video_id, timestamp, [box for box, _ in people], width, height)
     write_ava_csv(data.annotations(split), groundtruth)
     write_ava_csv(data.proposals(split), proposals)
     write_exclusions(data.exclusions(split), excluded)
 
 
 def make_synthetic_ava(root=None, *, train_videos=12, val_videos=4, seconds=10, fps=FPS, height=64, width=96,
-                       seed=0, exclusion_rate=0.04, overwrite=False):
+                       actors=(2, 3), actor_size=(0.6, 0.72), seed=0, exclusion_rate=0.04, overwrite=False):
     """Write (or find cached) a synthetic AVA data set; returns its :class:`SyntheticAVA` paths.
 
     ``seconds``: length of each video (keyframes at seconds 1 .. seconds-1 after its start). ``root`` None
@@ -324,7 +331,8 @@ def make_synthetic_ava(root=None, *, train_videos=12, val_videos=4, seconds=10, 
     """
     if seconds < 2 or height % 2 or width % 2:
         raise ValueError(f"need seconds >= 2 and even frame sizes (H.264), got {seconds}, {height}x{width}")
-    name = f"t{train_videos}_v{val_videos}_s{seconds}_fps{fps}_{height}x{width}_seed{seed}_x{exclusion_rate:g}"
+    name = (f"t{train_videos}_v{val_videos}_s{seconds}_fps{fps}_{height}x{width}_a{actors[0]}-{actors[1]}"
+            f"_h{actor_size[0]:g}-{actor_size[1]:g}_seed{seed}_x{exclusion_rate:g}")
     root = Path(root) if root is not None else utils.data_root() / "ava" / name
     data = SyntheticAVA(root)
     if data.evaluated_label_map.exists() and not overwrite:
@@ -333,7 +341,7 @@ def make_synthetic_ava(root=None, *, train_videos=12, val_videos=4, seconds=10, 
     shutil.rmtree(tmp.root, ignore_errors=True)
     try:
         for split, count in (("train", train_videos), ("val", val_videos)):
-            _write_split(tmp, split, count, seconds, fps, height, width, seed, exclusion_rate)
+            _write_split(tmp, split, count, seconds, fps, height, width, seed, exclusion_rate, actors, actor_size)
         write_label_map(tmp.label_map, ACTIONS)
         write_label_map(tmp.evaluated_label_map, {a: ACTIONS[a] for a in EVALUATED})
         if overwrite:
