@@ -92,7 +92,8 @@ def plot_timeline(ax, spans, probs, labels, max_classes: int = 6):
     return ax
 
 
-def plot_pathway_cams(frames, cams, names=("Slow", "Fast"), max_frames: int = 8, strength: float = 0.5):
+def plot_pathway_cams(frames, cams, names=("Slow", "Fast"), max_frames: int = 8, strength: float = 0.5,
+                      title=None):
     """One row per pathway: its frames with the Grad-CAM heat blended over them (``gradcam.overlay``).
 
     ``frames``: per pathway uint8 (T_p, H, W, 3); ``cams``: per pathway (T_p, H, W) in [0, 1]. A pathway
@@ -116,7 +117,9 @@ def plot_pathway_cams(frames, cams, names=("Slow", "Fast"), max_frames: int = 8,
                 ax.set_title(f"t={picks[col]}", fontsize=7)
         axes[row][0].text(-0.15, 0.5, f"{name}\n{len(pathway_frames)} frames", transform=axes[row][0].transAxes,
                           ha="right", va="center", fontsize=8, color=PATHWAY_COLORS.get(name.lower(), "0.2"))
-    fig.subplots_adjust(left=0.1, right=0.99, top=0.88, bottom=0.02, wspace=0.05, hspace=0.3)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.1, right=0.99, top=0.78 if title else 0.88, bottom=0.02, wspace=0.05, hspace=0.3)
     return fig
 
 
