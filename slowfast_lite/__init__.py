@@ -9,8 +9,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "ava_eval", "checkpoints", "course", "data", "evaluate", "exercises", "flops", "models",
-    "sampling", "train", "transforms", "utils", "video", "viz", "widgets",
+    "ava_eval", "checkpoints", "course", "data", "demo", "detection", "evaluate", "exercises", "flops", "gradcam",
+    "models", "sampling", "train", "transforms", "utils", "video", "viz", "widgets",
 }
 
 
