@@ -120,7 +120,7 @@ def _draw_second(rng):
         if rng.random() < CROUCH_PROBABILITY:
             actions = (actions - {1, 3, 5}) | {6}  # crouching: no raised arms, no walking or jogging
         if actions:  # everyone on screen does something, so every person is annotated
-            speed = float(rng.uniform(0.5, 0.9)) if 3 in actions else 0.0
+            speed = float(rng.uniform(0.7, 1.1)) if 3 in actions else 0.0
             return Second(actions, float(rng.random()), float(rng.random()), speed)
 
 
@@ -159,11 +159,11 @@ def _parts(actor, x, frame, second):
     def at(dx, dy, lifted=True):  # actor coordinates (feet at 0, y up, units of height) -> pixels
         return (x + dx * s, actor.ground - (dy * squash + (bounce if lifted else 0.0)) * s)
 
-    parts = []
+    parts, feet = [], []
     for side, shift in ((-1, 0.0), (1, np.pi)):  # the two feet are half a cycle apart
         swing, lift = 0.12 * np.sin(step + shift), 0.1 * max(0.0, np.cos(step + shift))
-        parts.append(("segment", at(0.06 * side, 0.45), at(0.07 * side + swing, lift / squash, lifted=False),
-                      0.07 * s, actor.trousers))
+        feet.append(at(0.07 * side + swing, lift / squash, lifted=False))
+        parts.append(("segment", at(0.06 * side, 0.45), feet[-1], 0.07 * s, actor.trousers))
     parts.append(("rect", (*at(-0.11, 0.8), *at(0.11, 0.42)), actor.shirt))
     parts.append(("disk", at(0.0, 0.9), 0.09 * s, actor.skin))
 
@@ -180,7 +180,7 @@ def _parts(actor, x, frame, second):
         hands.append(hand)
     if 2 in actions:
         parts.append(("rect", (*at(-0.13, 0.6), *at(0.13, 0.4)), OBJECT_COLOR))
-    parts += [("disk", hand, 0.06 * s, GLOVE_COLOR) for hand in hands]  # light gloves: hands stand out
+    parts += [("disk", p, 0.06 * s, GLOVE_COLOR) for p in hands + feet]  # light gloves and shoes stand out
     return parts
 
 
@@ -235,9 +235,9 @@ def _make_actors(rng, num_actors, keyframes, height, width, actor_size):
     actors = []
     lane_width = width / num_actors
     for i in range(num_actors):
-        reach = 0.3 * actor_size[1] * height  # feet stay a raised arm's reach inside the frame
-        lane = (max(i * lane_width + 0.35 * lane_width, reach), min((i + 1) * lane_width - 0.35 * lane_width,
-                                                                    width - reach))
+        margin = 0.2 * actor_size[1] * height  # feet stay most of a raised arm's reach inside the frame
+        lane = (max(i * lane_width + 0.2 * lane_width, margin), min((i + 1) * lane_width - 0.2 * lane_width,
+                                                                    width - margin))
         actors.append(Actor(lane=lane, x=float(rng.uniform(*lane)), ground=height * float(rng.uniform(0.88, 0.97)),
                             size=height * float(rng.uniform(*actor_size)), shirt=_random_color(rng),
                             trousers=_random_color(rng), skin=tuple(rng.uniform([0.6, 0.4, 0.3], [0.95, 0.8, 0.65])),
