@@ -154,7 +154,7 @@ def _parts(actor, x, frame, second):
     squash = 0.7 if 6 in actions else 1.0  # crouching lowers everything above the feet
     period = WALK_PERIOD if 3 in actions else PERIOD
     step = 2 * np.pi * _cycle(frame, period, second.leg_phase, bool(actions & {3, 5}))
-    bounce = 0.06 * (0.5 - 0.5 * np.cos(step))  # the body rises and falls once a step
+    bounce = 0.0 if 3 in actions else 0.1 * (0.5 - 0.5 * np.cos(step))  # jogging bounces the body once a step
 
     def at(dx, dy, lifted=True):  # actor coordinates (feet at 0, y up, units of height) -> pixels
         return (x + dx * s, actor.ground - (dy * squash + (bounce if lifted else 0.0)) * s)
