@@ -35,7 +35,6 @@ PROFILES = {
         "05_slowfast_network": {"crop": 224, "batch": 8},
         # MotionShapes at ten times the clips, loaded by 8 workers; Table 2c/2d in miniature over three seeds
         "06_training": {"profile": "full", "num_workers": 8, "ablations": True, "ablation_seeds": [0, 1, 2]},
-        "07_ava_detection": {"train_videos": 48, "val_videos": 16, "epochs": 12, "batch_size": 8},
         "08_your_own_video": {"profile": "full"},  # the model notebook 06 trained on the full MotionShapes
     },
 }
