@@ -4,14 +4,15 @@ Times forward (eval, no autograd) and forward+backward (train mode) of batch-2 c
 2 CPU threads, for: the peer (PyTorchVideo 0.1.5, eager), ours eager, ours in ``channels_last_3d`` memory
 format, and ours through ``torch.compile``. Before timing, the peer gets our weights through
 ``checkpoints.from_pytorchvideo`` (a pure rename) and must give the same logits: the two are one network.
-Printed: median milliseconds and the ratio peer time / variant time (> 1 means ours is faster).
+Printed: best-of-N milliseconds (the run least disturbed by other work on the machine; ``--stat median``
+for medians) and the ratio peer time / variant time (> 1 means ours is faster).
 
 The peer is a benchmark-only dependency, never one of the package; install it with
     pip install --no-deps pytorchvideo==0.1.5 fvcore iopath portalocker termcolor tabulate yacs
 (fvcore and iopath import the last four at import time). Its model modules import torchvision only for
 RoIAlign: this script puts a stand-in ``torchvision.ops`` (our RoIAlign) in ``sys.modules`` if torchvision
 is missing. Without the peer, only our variants are timed.
-Run: ``python benchmarks/model_speed.py`` (``--sizes 112 224``, ``--repeats 5``, ``--threads 2``,
+Run: ``python benchmarks/model_speed.py`` (``--sizes 112 224``, ``--repeats 10``, ``--threads 2``,
 ``--no-compile``). Timings on a shared machine are noisy: compare ratios from one run.
 """
 
@@ -90,8 +91,8 @@ def step_functions(model, crop, batch, channels_last):
     return forward, forward_backward
 
 
-def interleaved_medians(steps, repeats, warmup):
-    """Median ms of each step, timed round-robin so that a busy machine slows all of them alike."""
+def interleaved_times(steps, repeats, warmup, stat):
+    """Best (or median) ms of each step, timed round-robin so that a busy machine slows all of them alike."""
     for step in steps.values():
         for _ in range(warmup):
             step()
@@ -101,7 +102,8 @@ def interleaved_medians(steps, repeats, warmup):
             start = time.perf_counter()
             step()
             times[label].append(time.perf_counter() - start)
-    return {label: 1000 * statistics.median(t) for label, t in times.items()}
+    reduce = min if stat == "best" else statistics.median
+    return {label: 1000 * reduce(t) for label, t in times.items()}
 
 
 def main(argv=None):
@@ -109,14 +111,15 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[112, 224])
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--stat", choices=["best", "median"], default="best")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     make_peer = peer_factory()
 
-    print(f"{NAME}, batch {args.batch}, {args.threads} threads, median of {args.repeats} (interleaved) "
+    print(f"{NAME}, batch {args.batch}, {args.threads} threads, {args.stat} of {args.repeats} (interleaved) "
           f"after {args.warmup} warm-up")
     print(f"{'variant':<24} {'crop':>5} {'forward ms':>11} {'fwd+bwd ms':>11} {'peer/this fwd':>14} {'fwd+bwd':>8}")
     for crop in args.sizes:
@@ -133,8 +136,8 @@ def main(argv=None):
         if not args.no_compile:
             variants["ours torch.compile"] = (torch.compile(build_model(NAME, crop_size=crop)), False)
         steps = {label: step_functions(model, crop, args.batch, cl) for label, (model, cl) in variants.items()}
-        fwd = interleaved_medians({k: v[0] for k, v in steps.items()}, args.repeats, args.warmup)
-        fb = interleaved_medians({k: v[1] for k, v in steps.items()}, args.repeats, args.warmup)
+        fwd = interleaved_times({k: v[0] for k, v in steps.items()}, args.repeats, args.warmup, args.stat)
+        fb = interleaved_times({k: v[1] for k, v in steps.items()}, args.repeats, args.warmup, args.stat)
         for label in variants:
             ratios = ""
             if "peer eager" in variants:
