@@ -255,9 +255,10 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
         torch.set_rng_state(state["rng_state"])
         history, start_epoch = History(state["history"]), state["epoch"]
 
-    sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=config.seed) if world > 1 else None
+    # the clip order is a permutation drawn from (seed, epoch) alone, whatever the number of processes and workers
+    sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=config.seed)
     loader_generator = torch.Generator()
-    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+    loader = DataLoader(train_set, batch_size=config.batch_size, sampler=sampler,
                         num_workers=config.num_workers, collate_fn=task.collate, drop_last=True,
                         generator=loader_generator, worker_init_fn=_seed_loader,
                         pin_memory=device.type == "cuda", persistent_workers=False)
@@ -276,8 +277,7 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
     for epoch in range(start_epoch, config.epochs):
         # every source of randomness is a function of (seed, epoch): resuming at an epoch replays it exactly
         loader_generator.manual_seed(config.seed * 100_003 + epoch)
-        if sampler is not None:
-            sampler.set_epoch(epoch)
+        sampler.set_epoch(epoch)
         if hasattr(train_set, "set_epoch"):
             train_set.set_epoch(epoch)
         model.train()
@@ -363,6 +363,7 @@ def load_trained(path, device="cpu"):
 # How notebook 06 trains the tiny models on MotionShapes (quick profile); load_or_train caches the result.
 MOTION_DATA = dict(scale_range=(32, 40), crop_size=32, num_clips=2, num_crops=1, fast_grayscale=True)
 MOTION_TRAIN = dict(epochs=10, batch_size=16, lr=0.02, warmup_epochs=1.0, warmup_start_lr=0.002)
+ENGINE_VERSION = 2  # part of the cache key: bump when fit draws its randomness differently, so caches retrain
 ZERO_INIT_FINAL_BN = False  # PySlowFast's RESNET.ZERO_INIT_FINAL_BN for the tiny models: see restore_final_bn
 
 
@@ -422,7 +423,7 @@ def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=F
     config = TrainConfig(**{**MOTION_TRAIN, **train_overrides, "seed": seed, "progress": progress})
     model_overrides = dict(model_overrides or {})
     what = [model_name, sorted(model_overrides.items()), sorted(MOTION_DATA.items()), config.recipe(),
-            repr(data.settings), ZERO_INIT_FINAL_BN]
+            repr(data.settings), ZERO_INIT_FINAL_BN, ENGINE_VERSION]
     key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]
     out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
     checkpoint = out_dir / "checkpoint.pt"
