@@ -35,6 +35,8 @@ PROFILES = {
         "05_slowfast_network": {"crop": 224, "batch": 8},
         # MotionShapes at ten times the clips, loaded by 8 workers; Table 2c/2d in miniature over three seeds
         "06_training": {"profile": "full", "num_workers": 8, "ablations": True, "ablation_seeds": [0, 1, 2]},
+        # four times the synthetic AVA videos at twice the size, from notebook 06's full-profile backbones
+        "07_ava_detection": {"profile": "full", "train_videos": 64, "val_videos": 16, "frame_size": 128, "epochs": 20},
         "08_your_own_video": {"profile": "full"},  # the model notebook 06 trained on the full MotionShapes
     },
 }
