@@ -2,8 +2,10 @@
 
 Times forward (eval, no autograd) and forward+backward (train mode) of batch-2 clips at 112^2 and 224^2 with
 2 CPU threads, for: the peer (PyTorchVideo 0.1.5, eager), ours eager, ours in ``channels_last_3d`` memory
-format, and ours through ``torch.compile``. Before timing, the peer gets our weights through
-``checkpoints.from_pytorchvideo`` (a pure rename) and must give the same logits: the two are one network.
+format, ours through ``torch.compile``, and ours channels-last under bfloat16 autocast (mixed precision, as AMP
+on a GPU: a different arithmetic, so it is listed apart from the float32 variants). Before timing, the peer gets
+our weights through ``checkpoints.from_pytorchvideo`` (a pure rename) and must give the same logits: the two are
+one network.
 Printed: best-of-N milliseconds (the run least disturbed by other work on the machine; ``--stat median``
 for medians) and the ratio peer time / variant time (> 1 means ours is faster).
 
@@ -72,7 +74,7 @@ def check_same_network(ours, peer, crop):
     return (a - b).abs().max().item()
 
 
-def step_functions(model, crop, batch, channels_last):
+def step_functions(model, crop, batch, channels_last, bf16):
     """(forward, forward+backward) closures on fixed random inputs at ``crop``."""
     xs = [torch.randn(batch, 3, t, crop, crop) for t in (T, ALPHA * T)]
     if channels_last:
@@ -80,12 +82,14 @@ def step_functions(model, crop, batch, channels_last):
 
     def forward():
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", torch.bfloat16, enabled=bf16):
             model(list(xs))
 
     def forward_backward():
         model.train()
-        model(list(xs)).sum().backward()
+        with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+            loss = model(list(xs)).float().sum()
+        loss.backward()
         model.zero_grad(set_to_none=True)
 
     return forward, forward_backward
@@ -121,7 +125,7 @@ def main(argv=None):
 
     print(f"{NAME}, batch {args.batch}, {args.threads} threads, {args.stat} of {args.repeats} (interleaved) "
           f"after {args.warmup} warm-up")
-    print(f"{'variant':<24} {'crop':>5} {'forward ms':>11} {'fwd+bwd ms':>11} {'peer/this fwd':>14} {'fwd+bwd':>8}")
+    print(f"{'variant':<29} {'crop':>5} {'forward ms':>11} {'fwd+bwd ms':>11} {'peer/this fwd':>14} {'fwd+bwd':>8}")
     for crop in args.sizes:
         torch.manual_seed(0)
         ours = build_model(NAME, crop_size=crop)
@@ -129,20 +133,21 @@ def main(argv=None):
         if make_peer is not None:
             peer = load_our_weights(make_peer(crop), ours)
             diff = check_same_network(ours, peer, crop)
-            variants["peer eager"] = (peer, False)
-        variants["ours eager"] = (ours, False)
-        variants["ours channels_last_3d"] = (build_model(NAME, crop_size=crop).to(memory_format=torch.channels_last_3d),
-                                             True)
+            variants["peer eager"] = (peer, False, False)
+        variants["ours eager"] = (ours, False, False)
+        channels_last = build_model(NAME, crop_size=crop).to(memory_format=torch.channels_last_3d)
+        variants["ours channels_last_3d"] = (channels_last, True, False)
         if not args.no_compile:
-            variants["ours torch.compile"] = (torch.compile(build_model(NAME, crop_size=crop)), False)
-        steps = {label: step_functions(model, crop, args.batch, cl) for label, (model, cl) in variants.items()}
+            variants["ours torch.compile"] = (torch.compile(build_model(NAME, crop_size=crop)), False, False)
+        variants["ours ch.last + bf16 autocast"] = (channels_last, True, True)
+        steps = {label: step_functions(model, crop, args.batch, *flags) for label, (model, *flags) in variants.items()}
         fwd = interleaved_times({k: v[0] for k, v in steps.items()}, args.repeats, args.warmup, args.stat)
         fb = interleaved_times({k: v[1] for k, v in steps.items()}, args.repeats, args.warmup, args.stat)
         for label in variants:
             ratios = ""
             if "peer eager" in variants:
                 ratios = f"{fwd['peer eager'] / fwd[label]:>14.2f} {fb['peer eager'] / fb[label]:>8.2f}"
-            print(f"{label:<24} {crop:>5} {fwd[label]:>11.1f} {fb[label]:>11.1f} {ratios}", flush=True)
+            print(f"{label:<29} {crop:>5} {fwd[label]:>11.1f} {fb[label]:>11.1f} {ratios}", flush=True)
         if make_peer is not None:
             print(f"  (peer check at {crop}^2: same logits as ours, max |difference| {diff:.1e})")
     return 0
