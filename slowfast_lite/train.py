@@ -417,11 +417,13 @@ def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=F
     import hashlib
 
     from slowfast_lite.data.motion_shapes import MotionShapes
-    from slowfast_lite.models import build_model
+    from slowfast_lite.models import CONFIGS, build_model
 
     data = MotionShapes(profile, seed, data_root)
     config = TrainConfig(**{**MOTION_TRAIN, **train_overrides, "seed": seed, "progress": progress})
-    model_overrides = dict(model_overrides or {})
+    # a value the named config already has changes nothing: the same model keeps one cache entry
+    named = CONFIGS.get(model_name)
+    model_overrides = {k: v for k, v in (model_overrides or {}).items() if getattr(named, k, None) != v}
     what = [model_name, sorted(model_overrides.items()), sorted(MOTION_DATA.items()), config.recipe(),
             repr(data.settings), ZERO_INIT_FINAL_BN, ENGINE_VERSION]
     key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]

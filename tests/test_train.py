@@ -245,5 +245,10 @@ def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch):
     assert again.checkpoint == first.checkpoint
     for a, b in zip(first.model.state_dict().values(), again.model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+    same_model = {"fusion": "tconv", "beta": 1 / 4}  # slow_tiny's own values: the same model, the same entry
+    assert train.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False,
+                               model_overrides=same_model).checkpoint == first.checkpoint
     with pytest.raises(AssertionError, match="trained again"):
         train.load_or_train("slow_tiny", epochs=1, batch_size=4, lr=0.01, progress=False)  # another recipe
+    with pytest.raises(AssertionError, match="trained again"):
+        train.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False, model_overrides={"beta": 1 / 8})
