@@ -113,6 +113,32 @@ def test_gradient_matches_numerical(features):
     assert torch.autograd.gradcheck(lambda f: roi_align(f, boxes, (2, 3), 0.25, 0, True), (features.requires_grad_(),))
 
 
+
+def test_gradient_is_reproducible_with_many_boxes_per_image():
+    """Training twice gives the same weights: the backward pass sums the boxes of an image in a fixed order.
+
+    Advanced indexing (``features[batch_index]``) accumulates its gradient with atomic adds on CPU threads, so
+    the sum's order, and its last bits, followed thread timing; ``index_select`` adds one box after another.
+    """
+    features = torch.randn(4, 256, 8, 8, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    boxes = torch.tensor([[i % 4, 2.0 + i, 3.0, 60.0, 50.0 + i] for i in range(48)])
+
+    def gradient():
+        features.grad = None
+        roi_align(features, boxes, 7, spatial_scale=1 / 8).square().sum().backward()
+        return features.grad.clone()
+
+    graph, stack = set(), [roi_align(features, boxes, 7, spatial_scale=1 / 8).grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and type(node).__name__ not in graph:
+            graph.add(type(node).__name__)
+            stack.extend(parent for parent, _ in node.next_functions)
+    assert "IndexBackward0" not in graph, sorted(graph)
+    first = gradient()
+    for _ in range(5):
+        assert torch.equal(gradient(), first)
+
 def test_float32_and_module_wrapper(features):
     module = RoIAlign((7, 7), spatial_scale=1 / 16, sampling_ratio=0, aligned=True)
     assert "spatial_scale=0.0625" in repr(module)

@@ -77,7 +77,10 @@ def roi_align(features, boxes, output_size, spatial_scale=1.0, sampling_ratio=0,
 
     weights_y = _axis_weights(y1, box_h, oh, sampling_ratio, h).to(features.dtype)
     weights_x = _axis_weights(x1, box_w, ow, sampling_ratio, w).to(features.dtype)
-    return torch.einsum("kih,kchw,kjw->kcij", weights_y, features[batch_index], weights_x)
+    # index_select, not features[batch_index]: its gradient sums the boxes of one image in a fixed order, where
+    # advanced indexing's accumulates with atomic adds on CPU and changes with thread timing
+    per_box = features.index_select(0, batch_index)
+    return torch.einsum("kih,kchw,kjw->kcij", weights_y, per_box, weights_x)
 
 
 class RoIAlign(nn.Module):
