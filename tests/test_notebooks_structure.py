@@ -100,6 +100,17 @@ def test_one_parameters_cell_of_plain_assignments(notebook):
         assert default is None or names[required] == default, f"{path.name}: {required} defaults to {names[required]!r}"
 
 
+def test_papermill_reads_every_parameter_and_its_help(notebook):
+    """`papermill --help-notebook` lists each knob with its comment (it skips lines with a second '=')."""
+    import papermill
+
+    path, nb = notebook
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = [s.targets[0].id for s in ast.parse(cell.source).body]
+    inferred = papermill.inspect_notebook(path)
+    assert list(inferred) == names, f"{path.name}: papermill sees {list(inferred)}"
+    assert all(inferred[n]["help"] for n in names), f"{path.name}: a parameter without help text"
+
 def test_setup_cell_seeds_and_styles(notebook):
     path, nb = notebook
     setup = code_cells(nb)[1].source
