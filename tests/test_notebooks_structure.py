@@ -16,8 +16,7 @@ import tomllib
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 COURSE = ["00_overview", "01_sampling", "02_slow_pathway", "03_fast_pathway", "04_lateral_connections",
-          "05_slowfast_network", "06_training", "07_ava_detection",
-          "08_your_own_video"]
+          "05_slowfast_network", "06_training", "07_ava_detection", "08_your_own_video"]
 IGNORE_TAG = "nbval-ignore-output"
 MAX_IGNORED_SHARE = 0.15  # of all code cells in the course
 MAX_IGNORED_PER_NOTEBOOK = 0.25
@@ -110,6 +109,7 @@ def test_papermill_reads_every_parameter_and_its_help(notebook):
     inferred = papermill.inspect_notebook(path)
     assert list(inferred) == names, f"{path.name}: papermill sees {list(inferred)}"
     assert all(inferred[n]["help"] for n in names), f"{path.name}: a parameter without help text"
+
 
 def test_setup_cell_seeds_and_styles(notebook):
     path, nb = notebook

@@ -113,7 +113,6 @@ def test_gradient_matches_numerical(features):
     assert torch.autograd.gradcheck(lambda f: roi_align(f, boxes, (2, 3), 0.25, 0, True), (features.requires_grad_(),))
 
 
-
 def test_gradient_is_reproducible_with_many_boxes_per_image():
     """Training twice gives the same weights: the backward pass sums the boxes of an image in a fixed order.
 
@@ -138,6 +137,7 @@ def test_gradient_is_reproducible_with_many_boxes_per_image():
     first = gradient()
     for _ in range(5):
         assert torch.equal(gradient(), first)
+
 
 def test_float32_and_module_wrapper(features):
     module = RoIAlign((7, 7), spatial_scale=1 / 16, sampling_ratio=0, aligned=True)
