@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from slowfast_lite import train
+from slowfast_lite import recipes
 from slowfast_lite.data.motion_shapes import MotionShapes
 from slowfast_lite.models import build_model
 
@@ -58,8 +58,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     data = MotionShapes("quick", seed=0)
-    model = build_model(args.model, num_classes=len(data.classes), crop_size=train.MOTION_DATA["crop_size"])
-    train_set, _, _ = train.motion_datasets(model, data)
+    model = build_model(args.model, num_classes=len(data.classes), crop_size=recipes.MOTION_DATA["crop_size"])
+    train_set, _, _ = recipes.motion_datasets(model, data)
     batch = next(iter(torch.utils.data.DataLoader(train_set, batch_size=args.batch_size)))
     steps = training_rate(model, batch, args.batches)
     print(f"{args.model} training: {steps:.1f} clips/s ({steps / args.batch_size:.2f} steps/s, batch "

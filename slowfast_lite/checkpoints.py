@@ -379,6 +379,54 @@ def load(source, model, strict=True, skip=(), origin=None):
     return report
 
 
+def load_exact(model, state, origin):
+    """Load a state dict of our own key names into ``model`` exactly, or raise CheckpointError naming the keys
+    that do not fit (nothing is loaded then)."""
+    to_load, report = compare(state, model.state_dict(), origin)
+    if not report.ok:
+        raise CheckpointError(f"{origin} does not fit the model:\n{report}")
+    model.load_state_dict(to_load, strict=False)
+
+
+def describe_entries(obj):
+    """A short description of what a loaded checkpoint object holds, for error messages."""
+    if isinstance(obj, Mapping):
+        return ", ".join(map(str, list(obj)[:8])) + (" ..." if len(obj) > 8 else "") if obj else "an empty dict"
+    return f"a {type(obj).__name__}"
+
+
+def load_model(path, name=None, device="cpu"):
+    """(model, data settings) from any supported checkpoint file, the one loader of the package; eval mode.
+
+    A checkpoint written by ``train.fit`` records its model's configuration and how its clips were sampled:
+    the model is rebuilt from it (``name``, if given, must match) and the settings returned. Any other checkpoint
+    (PySlowFast, PyTorchVideo, Caffe2) gets ``build_model(name)`` with the checkpoint's number of classes, and
+    empty settings. Weights load strictly (``load``): every tensor found with its shape, nothing left over.
+    """
+    from slowfast_lite.models import SlowFastConfig, build_model
+
+    raw = read_file(path)
+    recorded = raw.get("model") if isinstance(raw, Mapping) else None
+    if isinstance(recorded, Mapping) and "name" in recorded:
+        if name is not None and recorded["name"] != name:
+            raise CheckpointError(f"{path} holds a {recorded['name']!r} model, not {name!r}")
+        model = build_model(SlowFastConfig(**recorded))
+        settings = dict(raw.get("data") or {})
+    elif isinstance(recorded, Mapping):
+        raise CheckpointError(f"{path}: written for a {recorded.get('class', 'model')}, not a SlowFast-family model")
+    elif name is None:
+        raise CheckpointError(f"{path} does not record its model (holds {describe_entries(raw)}); name the model")
+    else:
+        state, _ = to_ours(raw, str(path))
+        head = state.get("head.projection.weight")
+        model = build_model(name, num_classes=int(head.shape[0]) if head is not None else None)
+        settings = {}
+    load(raw, model, origin=str(path))
+    if "scale_range" in settings:
+        settings["scale_range"] = tuple(settings["scale_range"])
+    return model.to(device).eval(), settings
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Writing
 

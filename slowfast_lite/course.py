@@ -17,29 +17,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from slowfast_lite import recipes
+
 RECORD_ENV = "SLOWFAST_LITE_RECORD"  # json file that record() writes to, set by the runner per notebook
 STATS_ENV = "SLOWFAST_LITE_STATS"  # json file the kernel probe writes peak memory to
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
-# The two sizes of the course, in one place: profile -> notebook -> papermill parameter overrides.
-# quick is the notebooks' own defaults (what is committed and what CI checks: 2 CPU cores, minutes).
-# full is one GPU (an H100 runs the whole course in about 30 minutes): R50 models where they fit, more data,
-# more epochs, several seeds for the ablations. Every key must exist in that notebook's `parameters` cell.
-PROFILES = {
-    "quick": {},
-    "full": {
-        "01_sampling": {"short_side": 256, "wheel_size": 96, "num_wheels": 48},  # test-time scale, a finer sweep
-        "02_slow_pathway": {"crop": 224, "batch": 8},  # the paper's 224^2 views through the real R50
-        "03_fast_pathway": {"crop": 224, "batch": 8},
-        "04_lateral_connections": {"crop": 224, "batch": 8},
-        "05_slowfast_network": {"crop": 224, "batch": 8},
-        # MotionShapes at ten times the clips, loaded by 8 workers; Table 2c/2d in miniature over three seeds
-        "06_training": {"profile": "full", "num_workers": 8, "ablations": True, "ablation_seeds": [0, 1, 2]},
-        # four times the synthetic AVA videos at twice the size, from notebook 06's full-profile backbones
-        "07_ava_detection": {"profile": "full", "train_videos": 64, "val_videos": 16, "frame_size": 128, "epochs": 20},
-        "08_your_own_video": {"profile": "full"},  # the model notebook 06 trained on the full MotionShapes
-    },
-}
+# The two sizes of the course, profile -> notebook -> papermill parameter overrides, live in `recipes` (one
+# source for every course setting). quick is the notebooks' own defaults (what is committed and what CI checks:
+# 2 CPU cores, minutes); full is one GPU. Every key must exist in that notebook's `parameters` cell.
+PROFILES = recipes.COURSE_PROFILES
+BACKBONE_NOTEBOOK = "06_training"  # its recipe parameters (recipes.BACKBONE_KEYS) reach 07 and 08 as backbone_recipe
 
 
 class CourseError(ValueError):
@@ -195,6 +183,11 @@ def resolve_parameters(profile: str, notebooks: list[Path], overrides=None) -> d
             if not _same_kind(defaults[key], value):
                 raise CourseError(f"{name}: parameter {key!r} = {value!r} is of type {type(value).__name__}, "
                                   f"its default {defaults[key]!r} of type {type(defaults[key]).__name__}")
+    backbone = {k: v for k, v in merged.get(BACKBONE_NOTEBOOK, {}).items() if k in recipes.BACKBONE_KEYS}
+    for path in notebooks:
+        if backbone and "backbone_recipe" in notebook_parameters(path):
+            values = merged.setdefault(path.stem, {})
+            values["backbone_recipe"] = {**backbone, **values.get("backbone_recipe", {})}
     return {p.stem: merged.get(p.stem, {}) for p in notebooks}
 
 

@@ -136,7 +136,7 @@ class View:
 
     @classmethod
     def from_settings(cls, settings):
-        """The test view of a training run's data settings (``train.data_settings``, ``train.load_trained``)."""
+        """The test view of a training run's data settings (``train.data_settings``, ``checkpoints.load_model``)."""
         return cls(crop_size=settings.get("test_crop_size") or settings.get("crop_size"),
                    short_side=settings.get("test_scale"), mean=settings.get("mean", transforms.MEAN),
                    std=settings.get("std", transforms.STD), fast_grayscale=bool(settings.get("fast_grayscale")))
@@ -323,28 +323,10 @@ def _parser():
 
 
 def load_model(name, checkpoint, device="cpu"):
-    """(model, view): model ``name`` with the checkpoint's weights (strict) and the test view to feed it.
-
-    A checkpoint of this package's trainer records the model's configuration and the data set's test view,
-    and both are used (its model name must be ``name``); any other checkpoint gets ``build_model(name)``
-    with the checkpoint's number of classes and the default ``View()``.
-    """
-    from .models import SlowFastConfig, build_model
-
-    raw = checkpoints.read_file(checkpoint)
-    recorded = raw.get("model") if isinstance(raw, dict) else None
-    if isinstance(recorded, dict) and "name" in recorded:
-        if recorded["name"] != name:
-            raise DemoError(f"{checkpoint} holds a {recorded['name']!r} model, not {name!r}")
-        model = build_model(SlowFastConfig(**recorded))
-    else:
-        state, _ = checkpoints.to_ours(raw, str(checkpoint))
-        head = state.get("head.projection.weight")
-        model = build_model(name, num_classes=int(head.shape[0]) if head is not None else None)
-    checkpoints.load(raw, model, origin=str(checkpoint))
-    settings = raw.get("data") if isinstance(raw, dict) else None
-    view = View.from_settings(settings) if isinstance(settings, dict) else View()
-    return model.to(device).eval(), view
+    """(model, view): model ``name`` with the checkpoint's weights (``checkpoints.load_model``) and the test view
+    to feed it: the trainer's recorded data settings where the checkpoint has them, else the default ``View()``."""
+    model, settings = checkpoints.load_model(checkpoint, name, device)
+    return model, View.from_settings(settings) if settings else View()
 
 
 def cli(argv) -> int:

@@ -111,7 +111,7 @@ def multi_view(model, dataset, batch_size=16, device="auto", num_workers=0, prog
 
 def cli(argv) -> int:
     """``python -m slowfast_lite evaluate --checkpoint FILE --data TEST_CSV [--clips N --crops N]``"""
-    from slowfast_lite import train
+    from slowfast_lite import checkpoints
     from slowfast_lite.data.kinetics import VideoClassificationDataset
 
     parser = argparse.ArgumentParser(prog="python -m slowfast_lite evaluate",
@@ -126,7 +126,7 @@ def cli(argv) -> int:
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args(argv)
 
-    model, data_settings = train.load_trained(args.checkpoint)
+    model, data_settings = checkpoints.load_model(args.checkpoint)
     views = {k: v for k, v in (("num_clips", args.clips), ("num_crops", args.crops)) if v is not None}
     dataset = VideoClassificationDataset(args.data, "test", **{**data_settings, **views})
     device = utils.pick_device(args.device)

@@ -212,14 +212,6 @@ def _check_recipe(saved, current, path):
                           "use another out_dir, resume=False, or the checkpoint's settings")
 
 
-def load_weights(model, state, origin):
-    """Load ``state`` into ``model`` exactly, or raise CheckpointError listing the keys that do not fit."""
-    to_load, report = checkpoints.compare(state, model.state_dict(), origin)
-    if not report.ok:
-        raise checkpoints.CheckpointError(f"{origin} does not fit the model:\n{report}")
-    model.load_state_dict(to_load, strict=False)
-
-
 def _model_info(model):
     config = getattr(model, "config", None)
     return dataclasses.asdict(config) if dataclasses.is_dataclass(config) else {"class": type(model).__name__}
@@ -250,7 +242,7 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
     if checkpoint_path and config.resume and checkpoint_path.exists():
         state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
         _check_recipe(state["recipe"], _plain(config.recipe()), checkpoint_path)
-        load_weights(model, state["model_state"], checkpoint_path)
+        checkpoints.load_exact(model, state["model_state"], checkpoint_path)
         optimizer.load_state_dict(state["optimizer_state"])
         torch.set_rng_state(state["rng_state"])
         history, start_epoch = History(state["history"]), state["epoch"]
@@ -341,105 +333,6 @@ DATA_SETTINGS = ("num_frames", "sampling_rate", "alpha", "target_fps", "pathways
 def data_settings(dataset) -> dict:
     """The sampling and transform settings of a ``VideoClassificationDataset`` (what testing must repeat)."""
     return {k: getattr(dataset, k) for k in DATA_SETTINGS if hasattr(dataset, k)}
-
-
-def load_trained(path, device="cpu"):
-    """(model, data settings) from a ``fit`` checkpoint of a SlowFast-family model, weights loaded, eval mode."""
-    from slowfast_lite.models import SlowFastConfig, build_model
-
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    info = dict(state["model"])
-    if "class" in info:
-        raise ValueError(f"{path}: written for a {info['class']}, not a SlowFast-family model")
-    model = build_model(SlowFastConfig(**info))
-    load_weights(model, state["model_state"], path)
-    settings = dict(state.get("data") or {})
-    if "scale_range" in settings:
-        settings["scale_range"] = tuple(settings["scale_range"])
-    return model.to(device).eval(), settings
-
-
-# ---------------------------------------------------------------------------------------------- MotionShapes recipe
-# How notebook 06 trains the tiny models on MotionShapes (quick profile); load_or_train caches the result.
-MOTION_DATA = dict(scale_range=(32, 40), crop_size=32, num_clips=2, num_crops=1, fast_grayscale=True)
-MOTION_TRAIN = dict(epochs=10, batch_size=16, lr=0.02, warmup_epochs=1.0, warmup_start_lr=0.002)
-ENGINE_VERSION = 2  # part of the cache key: bump when fit draws its randomness differently, so caches retrain
-ZERO_INIT_FINAL_BN = False  # PySlowFast's RESNET.ZERO_INIT_FINAL_BN for the tiny models: see restore_final_bn
-
-
-def restore_final_bn(model):
-    """Give the last BatchNorm of every residual branch weight 1 instead of the reference's 0; returns ``model``.
-
-    PySlowFast's Kinetics configs set ``RESNET.ZERO_INIT_FINAL_BN: True`` (each block starts as the identity),
-    which suits deep networks trained for many epochs. A one-block-per-stage tiny model trained for a few
-    hundred steps then barely leaves its initial state (its stride-2 shortcuts see a quarter of the pixels);
-    with the flag off (PySlowFast's default) it learns within the budget.
-    """
-    for module in model.modules():
-        if getattr(module, "zero_init", False) and isinstance(module, torch.nn.BatchNorm3d):
-            torch.nn.init.ones_(module.weight)
-    return model
-
-
-def motion_datasets(model, data, **overrides):
-    """(train, val, test) ``VideoClassificationDataset`` of a generated ``MotionShapes`` set, fitted to ``model``
-    with the course's MotionShapes settings (``MOTION_DATA``; ``overrides`` change them)."""
-    from slowfast_lite.data.kinetics import VideoClassificationDataset
-
-    settings = {**MOTION_DATA, **overrides}
-    train_settings = {k: v for k, v in settings.items() if k not in ("num_clips", "num_crops")}
-    root = data.generate(progress=False)
-    return (VideoClassificationDataset.for_model(model, root / "train.csv", "train", **train_settings),
-            VideoClassificationDataset.for_model(model, root / "val.csv", "test", **{**settings, "num_clips": 1}),
-            VideoClassificationDataset.for_model(model, root / "test.csv", "test", **settings))
-
-
-@dataclass
-class Trained:
-    """What ``load_or_train`` gives: the model (eval mode, CPU), its history, class names and where it lives."""
-
-    model: torch.nn.Module
-    history: History
-    classnames: list
-    checkpoint: Path
-    data_root: Path
-
-
-def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=False, progress=True,
-                  model_overrides=None, data_root=None, **train_overrides) -> Trained:
-    """The tiny model of notebook 06 trained on MotionShapes, from the cache when it is there.
-
-    Trains ``build_model(model_name, num_classes=8, crop_size=32, **model_overrides)`` on
-    ``MotionShapes(profile, seed, data_root)`` with ``MOTION_TRAIN`` (``train_overrides``: any ``TrainConfig``
-    field) and keeps the run under ``utils.data_root()/trained/<model>_<profile>_seed<seed>_<key>/``, the key
-    a hash of everything that changes the result; a later call with the same recipe loads it.
-    """
-    import hashlib
-
-    from slowfast_lite.data.motion_shapes import MotionShapes
-    from slowfast_lite.models import CONFIGS, build_model
-
-    data = MotionShapes(profile, seed, data_root)
-    config = TrainConfig(**{**MOTION_TRAIN, **train_overrides, "seed": seed, "progress": progress})
-    # a value the named config already has changes nothing: the same model keeps one cache entry
-    named = CONFIGS.get(model_name)
-    model_overrides = {k: v for k, v in (model_overrides or {}).items() if getattr(named, k, None) != v}
-    what = [model_name, sorted(model_overrides.items()), sorted(MOTION_DATA.items()), config.recipe(),
-            repr(data.settings), ZERO_INIT_FINAL_BN, ENGINE_VERSION]
-    key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]
-    out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
-    checkpoint = out_dir / "checkpoint.pt"
-    finished = checkpoint.exists() and History.read(out_dir).last.get("epoch") == config.epochs
-    if retrain or not finished:
-        utils.seed_everything(seed)
-        model = build_model(model_name, num_classes=len(data.classes), crop_size=MOTION_DATA["crop_size"],
-                            **model_overrides)
-        if not ZERO_INIT_FINAL_BN:
-            restore_final_bn(model)
-        train_set, val_set, _ = motion_datasets(model, data)
-        fit(model, train_set, val_set, dataclasses.replace(config, out_dir=str(out_dir), resume=not retrain))
-    model, _ = load_trained(checkpoint)
-    return Trained(model, History.read(out_dir), list(data.classes), checkpoint, data.root)
 
 
 # ---------------------------------------------------------------------------------------------- command line

@@ -133,7 +133,7 @@ def test_cli_uses_the_view_a_training_run_recorded(model, clip_path, tmp_path, c
     loaded, view = demo.load_model("slowfast_tiny", path)
     assert loaded.config == model.config  # crop_size=32 and 3 classes come from the file, not from the name
     assert view == demo.View(crop_size=32, short_side=40, mean=[0.4, 0.45, 0.5], std=0.25, fast_grayscale=True)
-    with pytest.raises(demo.DemoError, match=r"run\.pt holds a 'slowfast_tiny' model, not 'slow_tiny'"):
+    with pytest.raises(checkpoints.CheckpointError, match=r"run\.pt holds a 'slowfast_tiny' model, not 'slow_tiny'"):
         demo.load_model("slow_tiny", path)
     assert demo.cli([str(clip_path), "--model", "slowfast_tiny", "--checkpoint", str(path), "--top", "1"]) == 0
     printed = [line.split()[-1] for line in capsys.readouterr().out.splitlines()[1:]]

@@ -187,7 +187,7 @@ def test_train_and_evaluate_commands_on_motion_shapes(tmp_path, capsys):
     assert main(["train", "--model", "slowfast_tiny", "--data", str(data.root), "--epochs", "1", "--batch-size",
                  "4", "--crop", "32", "--scale", "32", "40", "--fast-gray", "--out", str(out)]) == 0
     assert "done: 1 epochs" in capsys.readouterr().out
-    model, settings = train.load_trained(out / "checkpoint.pt")
+    model, settings = checkpoints.load_model(out / "checkpoint.pt")
     assert model.config.crop_size == 32 and settings["fast_grayscale"] and settings["classnames"][0] == "red"
     assert main(["evaluate", "--checkpoint", str(out / "checkpoint.pt"), "--data", str(data.csv("test")),
                  "--clips", "2", "--crops", "1", "--json", str(tmp_path / "result.json")]) == 0
@@ -212,43 +212,3 @@ def test_exercise_checks_of_notebook_06(capsys):
     assert exercises.check_video_scores(summed)
     assert not exercises.check_video_scores(lambda logits, index, n: torch.zeros(n, 4).index_add_(0, index, logits))
     assert "raw logits" in capsys.readouterr().out
-
-
-def test_restore_final_bn_sets_only_the_zero_initialised_batchnorms():
-    from slowfast_lite.models import build_model
-
-    model = build_model("slow_tiny", num_classes=2, crop_size=32)
-    marked = [m for m in model.modules() if getattr(m, "zero_init", False)]
-    assert marked and all(torch.all(m.weight == 0) for m in marked)
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    train.restore_final_bn(model)
-    assert all(torch.all(m.weight == 1) for m in marked)
-    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
-    assert changed == {name + ".weight" for name, m in model.named_modules() if getattr(m, "zero_init", False)}
-
-
-def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch):
-    from slowfast_lite.data import motion_shapes
-
-    monkeypatch.setenv("SLOWFAST_LITE_DATA", str(tmp_path))
-    monkeypatch.setitem(motion_shapes.PROFILES, "quick", motion_shapes.Profile(train=1, val=1, test=1, size=32,
-                                                                                frames=16))
-    first = train.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False)
-    assert first.checkpoint.is_relative_to(tmp_path / "trained") and len(first.history) == 1
-    assert first.classnames == list(motion_shapes.CLASSES) and not first.model.training
-
-    def no_training(*args, **kwargs):
-        raise AssertionError("trained again instead of loading the cache")
-
-    monkeypatch.setattr(train, "fit", no_training)
-    again = train.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False, num_workers=0)  # run field
-    assert again.checkpoint == first.checkpoint
-    for a, b in zip(first.model.state_dict().values(), again.model.state_dict().values(), strict=True):
-        assert torch.equal(a, b)
-    same_model = {"fusion": "tconv", "beta": 1 / 4}  # slow_tiny's own values: the same model, the same entry
-    assert train.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False,
-                               model_overrides=same_model).checkpoint == first.checkpoint
-    with pytest.raises(AssertionError, match="trained again"):
-        train.load_or_train("slow_tiny", epochs=1, batch_size=4, lr=0.01, progress=False)  # another recipe
-    with pytest.raises(AssertionError, match="trained again"):
-        train.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False, model_overrides={"beta": 1 / 8})

@@ -112,16 +112,16 @@ def res_stage(in_channels, inner_channels, out_channels, num_blocks, temporal_ke
                      spatial_stride if i == 0 else 1, dilation, bottleneck) for i in range(num_blocks)]
 
 
-def init_weights(model, fc_std=0.01):
-    """The reference initialisation: convs Kaiming normal (fan_out, relu), BN weight 1 (0 where ``zero_init``)
-    and bias 0, linear layers N(0, fc_std) with bias 0."""
+def init_weights(model, fc_std=0.01, zero_init_final_bn=True):
+    """The reference initialisation: convs Kaiming normal (fan_out, relu), BN weight 1 (0 where ``zero_init``
+    and ``zero_init_final_bn``) and bias 0, linear layers N(0, fc_std) with bias 0."""
     for m in model.modules():
         if isinstance(m, nn.Conv3d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm3d):
-            nn.init.constant_(m.weight, 0.0 if getattr(m, "zero_init", False) else 1.0)
+            nn.init.constant_(m.weight, 0.0 if zero_init_final_bn and getattr(m, "zero_init", False) else 1.0)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, std=fc_std)

@@ -46,6 +46,7 @@ class SlowFastConfig:
     detection: bool = False  # res5 stride 1 dilation 2 (features at 1/16) and the RoI action head
     num_classes: int = 400
     dropout: float = 0.5  # before the final linear layer
+    zero_init_final_bn: bool = True  # RESNET.ZERO_INIT_FINAL_BN: each residual block starts as the identity
     crop_size: int = 224  # training crop: sets the head's pooling window (res5 size); larger test crops give a grid
     in_channels: int = 3
 
@@ -178,7 +179,7 @@ class SlowFast(nn.Module):
         else:
             pool = -(-config.crop_size // 32)  # res5 size of a training crop (stride 32, rounding up)
             self.head = ClassificationHead(channels, config.num_classes, pool, config.dropout)
-        init_weights(self)
+        init_weights(self, zero_init_final_bn=config.zero_init_final_bn)
 
     @property
     def pathway_names(self):

@@ -1,0 +1,108 @@
+"""The course's recipes and settings, one source: what notebooks 06-08 train and how, and the full profile.
+
+Notebook 06 trains the tiny models on MotionShapes with ``MOTION_DATA`` and ``MOTION_TRAIN``; notebooks 07 and
+08 start from those models through ``load_or_train``, which caches each trained model under the data folder
+keyed by everything that changes the result. The ``parameters`` cells of the notebooks show the same values
+(a test checks that they agree), and ``COURSE_PROFILES`` holds what the ``full`` profile changes. When the
+runner overrides notebook 06's recipe (``--set 06_training:epochs=20``), it passes the same override to 07 and
+08 as ``backbone_recipe`` (``BACKBONE_KEYS``), so the three notebooks always use one backbone.
+"""
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from slowfast_lite import checkpoints, train, utils
+
+# How the tiny models see MotionShapes: 32 px crops from a short side jittered in [32, 40]; 2 test clips x 1 crop;
+# a grey-scale Fast pathway (the paper's Table 2e variant)
+MOTION_DATA = dict(scale_range=(32, 40), crop_size=32, num_clips=2, num_crops=1, fast_grayscale=True)
+# The training budget of notebook 06, the same for every model
+MOTION_TRAIN = dict(epochs=10, batch_size=16, lr=0.02, warmup_epochs=1.0, warmup_start_lr=0.002)
+# PySlowFast's RESNET.ZERO_INIT_FINAL_BN is True for Kinetics, where each block starting as the identity suits deep
+# networks trained for many epochs. A one-block-per-stage tiny model trained for a few hundred steps then barely
+# leaves its initial state (its stride-2 shortcuts see a quarter of the pixels); with the flag off (PySlowFast's
+# default) it learns within the budget.
+MOTION_MODEL = dict(crop_size=MOTION_DATA["crop_size"], zero_init_final_bn=False)
+ENGINE_VERSION = 3  # part of the cache key: bump when training draws its randomness differently, so caches retrain
+
+# notebook 06's parameters that define the backbone, passed on to notebooks 07 and 08 by the runner
+BACKBONE_KEYS = ("epochs", "batch_size", "lr")
+
+# What the full profile (one GPU) changes, per notebook; the quick profile is the notebooks' own defaults
+COURSE_PROFILES = {
+    "quick": {},
+    "full": {
+        "01_sampling": {"short_side": 256, "wheel_size": 96, "num_wheels": 48},  # test-time scale, a finer sweep
+        "02_slow_pathway": {"crop": 224, "batch": 8},  # the paper's 224^2 views through the real R50
+        "03_fast_pathway": {"crop": 224, "batch": 8},
+        "04_lateral_connections": {"crop": 224, "batch": 8},
+        "05_slowfast_network": {"crop": 224, "batch": 8},
+        # MotionShapes at ten times the clips, loaded by 8 workers
+        "06_training": {"profile": "full", "num_workers": 8},
+        # four times the synthetic AVA videos at twice the size, from notebook 06's full-profile backbones
+        "07_ava_detection": {"profile": "full", "train_videos": 64, "val_videos": 16, "frame_size": 128, "epochs": 20},
+        "08_your_own_video": {"profile": "full"},  # the model notebook 06 trained on the full MotionShapes
+    },
+}
+
+
+def motion_datasets(model, data, **overrides):
+    """(train, val, test) ``VideoClassificationDataset`` of a generated ``MotionShapes`` set, fitted to ``model``
+    with the course's settings (``MOTION_DATA``; ``overrides`` change them)."""
+    from slowfast_lite.data.kinetics import VideoClassificationDataset
+
+    settings = {**MOTION_DATA, **overrides}
+    train_settings = {k: v for k, v in settings.items() if k not in ("num_clips", "num_crops")}
+    root = data.generate(progress=False)
+    return (VideoClassificationDataset.for_model(model, root / "train.csv", "train", **train_settings),
+            VideoClassificationDataset.for_model(model, root / "val.csv", "test", **{**settings, "num_clips": 1}),
+            VideoClassificationDataset.for_model(model, root / "test.csv", "test", **settings))
+
+
+@dataclass
+class Trained:
+    """What ``load_or_train`` gives: the model (eval mode, CPU), its history, class names and where it lives."""
+
+    model: torch.nn.Module
+    history: train.History
+    classnames: list
+    checkpoint: Path
+    data_root: Path
+
+
+def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=False, progress=True,
+                  model_overrides=None, data_root=None, **train_overrides) -> Trained:
+    """A tiny model of notebook 06 trained on MotionShapes, from the cache when it is there.
+
+    Trains ``build_model(model_name, num_classes=8, **MOTION_MODEL, **model_overrides)`` on
+    ``MotionShapes(profile, seed, data_root)`` with ``MOTION_TRAIN`` (``train_overrides``: any ``TrainConfig``
+    field) and keeps the run under ``utils.data_root()/trained/<model>_<profile>_seed<seed>_<key>/``, the key
+    a hash of everything that changes the result; a later call with the same recipe loads it.
+    """
+    from slowfast_lite.data.motion_shapes import MotionShapes
+    from slowfast_lite.models import CONFIGS, build_model
+
+    data = MotionShapes(profile, seed, data_root)
+    config = train.TrainConfig(**{**MOTION_TRAIN, **train_overrides, "seed": seed, "progress": progress})
+    # a value the named config already has changes nothing: the same model keeps one cache entry
+    named = CONFIGS.get(model_name)
+    model_overrides = {k: v for k, v in {**MOTION_MODEL, **(model_overrides or {})}.items()
+                       if getattr(named, k, None) != v}
+    what = [model_name, sorted(model_overrides.items()), sorted(MOTION_DATA.items()), config.recipe(),
+            repr(data.settings), ENGINE_VERSION]
+    key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]
+    out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
+    checkpoint = out_dir / "checkpoint.pt"
+    finished = checkpoint.exists() and train.History.read(out_dir).last.get("epoch") == config.epochs
+    if retrain or not finished:
+        utils.seed_everything(seed)
+        model = build_model(model_name, num_classes=len(data.classes), **model_overrides)
+        train_set, val_set, _ = motion_datasets(model, data)
+        train.fit(model, train_set, val_set, dataclasses.replace(config, out_dir=str(out_dir), resume=not retrain))
+    model, _ = checkpoints.load_model(checkpoint)
+    return Trained(model, train.History.read(out_dir), list(data.classes), checkpoint, data.root)
