@@ -186,14 +186,19 @@ def _index_cached(path, size, mtime_ns, inode):
         )
 
 
-def _index(path) -> _Index:
-    """The frame index of ``path``, cached until the file changes (size, modification time or inode)."""
+def _file_key(path):
+    """(path, size, modification time, inode): a cache key that changes when the file does."""
     path = Path(path).resolve()
     try:
         stat = path.stat()
     except OSError:
-        return _index_cached(str(path), None, None, None)  # not cached: _open names the problem
-    return _index_cached(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        return str(path), None, None, None  # such entries are never reused: opening the file names the problem
+    return str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+def _index(path) -> _Index:
+    """The frame index of ``path``, cached until the file changes."""
+    return _index_cached(*_file_key(path))
 
 
 def probe(path) -> VideoInfo:
@@ -288,14 +293,18 @@ def _decode_run(path, container, stream, index, keyframe, wanted, rows, out):
         raise VideoDecodeError(f"{path}: frame {min(todo)} could not be decoded (damaged or truncated file)")
 
 
-def read_frames(path, indices) -> np.ndarray:
+def read_frames(path, indices, cache=False) -> np.ndarray:
     """Decode the frames at ``indices`` as uint8 RGB (T, H, W, 3), T = len(indices).
 
     Indices may come in any order and repeat (each distinct frame is decoded and converted once). An index
-    outside [0, frames) raises VideoDecodeError: clamp first (``sampling`` does).
+    outside [0, frames) raises VideoDecodeError: clamp first (``sampling`` does). ``cache``: decode the whole
+    video once and keep it in memory (the last ``DECODED_CACHE_SIZE`` videos, until the file changes), for
+    small videos read again and again, as a training set is every epoch; the frames are the same.
     """
     index = _index(path)
     indices = _check_indices(path, indices, len(index.pts))
+    if cache:
+        return _decoded_cached(*_file_key(path))[indices]
     out = np.empty((len(indices), index.height, index.width, 3), dtype=np.uint8)
     if not len(indices):
         return out
@@ -307,3 +316,13 @@ def read_frames(path, indices) -> np.ndarray:
         for keyframe, wanted in _plan(sorted(rows), index.keyframes):
             _decode_run(path, container, stream, index, keyframe, wanted, rows, out)
     return out
+
+
+DECODED_CACHE_SIZE = 2048  # whole videos: 2048 MotionShapes clips (40 px, 20 frames) take 200 MB
+
+
+@functools.lru_cache(maxsize=DECODED_CACHE_SIZE)
+def _decoded_cached(path, size, mtime_ns, inode):
+    frames = read_frames(path, np.arange(len(_index(path).pts)))
+    frames.flags.writeable = False  # shared by every later call: nobody may change it in place
+    return frames

@@ -68,6 +68,25 @@ def test_read_frames_equals_a_full_decode(video_files, decoded, name, case):
 
 
 @pytest.mark.parametrize("name", FORMATS)
+def test_cached_reads_give_the_same_frames_and_a_private_copy(video_files, decoded, name):
+    indices = INDEX_CASES["unsorted"]
+    first = read_frames(video_files[name], indices, cache=True)
+    np.testing.assert_array_equal(first, decoded[name][indices])
+    first[:] = 0  # the caller's copy: the cache is not changed through it
+    np.testing.assert_array_equal(read_frames(video_files[name], indices, cache=True), decoded[name][indices])
+
+
+def test_the_cache_sees_a_rewritten_file(tmp_path):
+    path = tmp_path / "clip.mp4"
+    write_video(path, make_frames(8), CLIP_FPS)
+    before = read_frames(path, [3], cache=True)
+    write_video(path, 255 - make_frames(8), CLIP_FPS)
+    after = read_frames(path, [3], cache=True)
+    np.testing.assert_array_equal(after, read_frames(path, [3]))
+    assert not np.array_equal(before, after)
+
+
+@pytest.mark.parametrize("name", FORMATS)
 def test_each_frame_read_is_closest_to_the_frame_written_there(video_files, clip_frames, name):
     frames = read_frames(video_files[name], range(CLIP_FRAMES)).astype(np.float32)
     written = clip_frames.astype(np.float32)

@@ -208,6 +208,7 @@ class AVADataset(torch.utils.data.Dataset):
     ``"both"`` (the training setting of the paper). A proposal takes the actions of the ground-truth box it
     overlaps most if their IoU >= ``match_iou``, else none (a background box). Excluded keyframes are skipped.
     ``fast_grayscale`` gives the Fast pathway luminance only, as the course's MotionShapes models are trained.
+    ``cache_decoded`` keeps every decoded video in memory (``video.read_frames(..., cache=True)``): for small sets.
     Training (``training=True``): short side uniform in ``scale_range``, a random ``crop_size`` crop (None: the
     whole frame), a random flip; testing: short side ``test_scale``, no crop. Boxes follow the transforms.
 
@@ -219,8 +220,8 @@ class AVADataset(torch.utils.data.Dataset):
     def __init__(self, video_dir, annotations, label_map, *, proposals=None, exclusions=None, boxes=None,
                  training=False, num_frames=32, sampling_rate=2, alpha=8, pathways="slowfast", target_fps=30,
                  score_threshold=0.8, match_iou=0.5, scale_range=(256, 320), crop_size=224, flip=True,
-                 test_scale=256, fast_grayscale=False, start_second=900, video_suffix=".mp4", mean=transforms.MEAN,
-                 std=transforms.STD, seed=0):
+                 test_scale=256, fast_grayscale=False, cache_decoded=False, start_second=900, video_suffix=".mp4",
+                 mean=transforms.MEAN, std=transforms.STD, seed=0):
         if pathways not in ("slowfast", "slow", "fast"):
             raise ValueError(f"pathways must be 'slowfast', 'slow' or 'fast', got {pathways!r}")
         boxes = boxes or ("both" if training and proposals else "proposals" if proposals else "groundtruth")
@@ -236,7 +237,7 @@ class AVADataset(torch.utils.data.Dataset):
         self.scale_range, self.crop_size, self.flip, self.test_scale = tuple(scale_range), crop_size, flip, test_scale
         self.fast_grayscale, self.start_second, self.video_suffix = fast_grayscale, start_second, video_suffix
         self.mean, self.std, self.seed, self.epoch = mean, std, seed, 0
-        self.score_threshold = score_threshold
+        self.score_threshold, self.cache_decoded = score_threshold, cache_decoded
         excluded = read_exclusions(exclusions) if exclusions else set()
 
         groundtruth = boxes_by_keyframe(r for r in read_ava_csv(self.annotations, "groundtruth")
@@ -291,7 +292,7 @@ class AVADataset(torch.utils.data.Dataset):
         path = self.video_dir / f"{video_id}{self.video_suffix}"
         info = video.probe(path)
         frame = min(int(round((timestamp - self.start_second) * info.fps)), info.frames - 1)
-        return video.read_frames(path, [frame])[0]
+        return video.read_frames(path, [frame], cache=self.cache_decoded)[0]
 
     def frame_indices(self, timestamp, fps, num_video_frames):
         """Fast frame indices (num_frames,) of the clip centred on the keyframe at ``timestamp``."""
@@ -309,7 +310,7 @@ class AVADataset(torch.utils.data.Dataset):
         fast = self.frame_indices(timestamp, info.fps, info.frames)
         slow_positions = sampling.slow_indices(len(fast), self.alpha)
         wanted = fast[slow_positions] if self.pathways == "slow" else fast
-        clip = transforms.to_clip(video.read_frames(path, wanted.tolist()))
+        clip = transforms.to_clip(video.read_frames(path, wanted.tolist(), cache=self.cache_decoded))
 
         normalized = torch.tensor([box for box, _, _ in entries], dtype=torch.float32).reshape(-1, 4)
         boxes = normalized * torch.tensor([info.width, info.height] * 2, dtype=torch.float32)

@@ -105,13 +105,15 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
         (default ``scale_range[0]``) and take ``num_crops`` (1 centre or 3) crops of ``test_crop_size``.
     fast_grayscale: give the Fast pathway luminance only (the paper's Table 2e "gray-scale" input),
         repeated over the three channels so the model is unchanged.
+    cache_decoded: keep every decoded video in memory (``video.read_frames(..., cache=True)``): for small
+        sets read for many epochs; the clips are the same, only faster after the first epoch.
     classnames: list of names, or a json / text file; default ``classnames.json`` beside a csv if present.
     """
 
     def __init__(self, source, mode="train", *, num_frames=32, sampling_rate=2, alpha=8, target_fps=30,
                  pathways="slowfast", crop_size=224, scale_range=(256, 320), flip=True, test_scale=None,
-                 test_crop_size=None, num_clips=10, num_crops=3, fast_grayscale=False, classnames=None,
-                 path_prefix=None, mean=transforms.MEAN, std=transforms.STD, seed=0, max_retries=10):
+                 test_crop_size=None, num_clips=10, num_crops=3, fast_grayscale=False, cache_decoded=False,
+                 classnames=None, path_prefix=None, mean=transforms.MEAN, std=transforms.STD, seed=0, max_retries=10):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if pathways not in ("slowfast", "slow", "fast"):
@@ -129,7 +131,7 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
         self.classnames = list(names) if names else None
         self.num_classes = len(self.classnames) if self.classnames else max(label for _, label in self.rows) + 1
         self.num_frames, self.sampling_rate, self.alpha, self.target_fps = num_frames, sampling_rate, alpha, target_fps
-        self.pathways, self.fast_grayscale = pathways, fast_grayscale
+        self.pathways, self.fast_grayscale, self.cache_decoded = pathways, fast_grayscale, cache_decoded
         self.crop_size, self.scale_range, self.flip = crop_size, tuple(scale_range), flip
         self.test_scale = test_scale or scale_range[0]
         self.test_crop_size = test_crop_size or crop_size
@@ -213,7 +215,8 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
         window = sampling.window_size(self.num_frames, self.sampling_rate, info.fps, self.target_fps)
         start, end = sampling.clip_window(info.frames, window, -1 if self.mode == "train" else clip_index,
                                           self.num_clips, rng)
-        frames = video.read_frames(path, sampling.fast_indices(start, end, self.num_frames, info.frames))
+        frames = video.read_frames(path, sampling.fast_indices(start, end, self.num_frames, info.frames),
+                                   cache=self.cache_decoded)
         clip = transforms.to_clip(frames)
         if self.mode == "train":
             clip = transforms.train_augment(clip, self.crop_size, self.scale_range, self.flip, rng=rng)
