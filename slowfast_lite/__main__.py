@@ -11,6 +11,7 @@ COMMANDS = {
     "ava-eval": ("slowfast_lite.ava_eval", "frame-mAP@0.5 of AVA detections (official rules)"),
     "demo": ("slowfast_lite.demo", "sliding-window predictions over a video, annotated mp4"),
     "course": ("slowfast_lite.course", "run the notebooks in order with papermill and report"),
+    "claims": ("slowfast_lite.claims", "rerun the training notebooks over seeds: each claim's margin per seed"),
 }
 
 

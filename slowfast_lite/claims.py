@@ -1,0 +1,188 @@
+"""The claims the training notebooks make, checked one way in the notebook and over many seeds.
+
+A claim is a measured value that must reach a threshold, e.g. "SlowFast's top-1 is at least 10 points above
+Slow-only's" is ``Claim("slowfast_vs_slow_only", ..., value=sf - slow, threshold=0.10)``. A notebook calls
+``check(claims)``: it records each claim's margin (value - threshold) for the run report and prints only which
+claims hold, words that are the same on every machine, so nbval can compare them; the numbers themselves,
+which differ in their last digits from one CPU to another, are printed in cells nbval ignores.
+
+``python -m slowfast_lite claims --seeds 0,1,2,3,4`` reruns the training notebooks once per seed (the course
+runner with ``seed`` overridden), collects every claim's margin and every recorded number, and writes a table
+of margins per seed and the mean and spread of each number: the evidence that a claim is not one lucky seed.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from slowfast_lite import course
+
+PREFIX = "claim."  # recorded margins are named claim.<key>
+TRAINING_NOTEBOOKS = ("06_training", "07_ava_detection", "08_your_own_video")
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``statement`` holds when ``value >= threshold``; ``key`` names it in reports."""
+
+    key: str
+    statement: str
+    value: float
+    threshold: float
+
+    @property
+    def margin(self) -> float:
+        return float(self.value) - float(self.threshold)
+
+    @property
+    def holds(self) -> bool:
+        return self.margin >= 0
+
+
+def check(claims) -> None:
+    """Record every claim's margin, print the ones that hold, raise AssertionError naming any that fails."""
+    for claim in claims:
+        course.record(PREFIX + claim.key, round(claim.margin, 4))
+    failed = [c for c in claims if not c.holds]
+    if failed:
+        raise AssertionError("; ".join(f"{c.statement}: measured {c.value:.4g}, needs {c.threshold:.4g}"
+                                       for c in failed))
+    for claim in claims:
+        print(f"holds: {claim.statement}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Over seeds
+
+
+def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", out_dir=None, log=print) -> dict:
+    """Run the notebooks ``only`` once per seed; returns (and writes to ``out_dir``) the collected results.
+
+    ``out_dir`` (default ``results/claims_<profile>``) gets ``seeds.json`` (per seed and notebook: status and
+    every recorded number), ``seeds.md`` (margins per seed, mean and spread of every number) and, under
+    ``runs/seed<k>/``, the executed notebooks. Seeds that already ran with the same source are kept (resume).
+    """
+    out = Path(out_dir) if out_dir else RESULTS_DIR / f"claims_{profile}"
+    started = time.perf_counter()
+    per_seed = {}
+    out.mkdir(parents=True, exist_ok=True)
+    for seed in seeds:
+        log(f"== seed {seed}")
+        notebooks = course.select(course.discover(), ",".join(only))
+        overrides = {p.stem: {"seed": seed} for p in notebooks if "seed" in course.notebook_parameters(p)}
+        report = course.run(profile, out / "runs" / f"seed{seed}", only=",".join(only), resume=True,
+                            overrides=overrides, log=log)
+        per_seed[str(seed)] = {r.name: {"status": r.status, "error": r.error, "wall_s": r.wall_s,
+                                        "numbers": r.metrics} for r in report.results}
+        # written after every seed: an interrupted sweep keeps what it measured
+        result = {"provenance": provenance(seeds, only, profile, time.perf_counter() - started), "seeds": per_seed}
+        (out / "seeds.json").write_text(json.dumps(result, indent=1) + "\n")
+        (out / "seeds.md").write_text(summary_markdown(result))
+    log(summary_markdown(result))
+    return result
+
+
+def provenance(seeds, only, profile, wall_s) -> dict:
+    """What produced a result: command, commit, versions, processor, threads, date, wall time."""
+    import torch
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {"command": f"python -m slowfast_lite claims --seeds {','.join(map(str, seeds))} "
+                       f"--only {','.join(n[:2] for n in only)} --profile {profile}",
+            "commit": commit, "torch": torch.__version__, "python": platform.python_version(),
+            "cpu": cpu_model(), "threads": torch.get_num_threads(),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "date": time.strftime("%Y-%m-%d %H:%M"),
+            "wall_s": round(wall_s)}
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def numbers(result, notebook) -> dict:
+    """{number name: [value per seed]} of one notebook over the seeds of a ``sweep`` result."""
+    out = {}
+    for per_notebook in result["seeds"].values():
+        for key, value in per_notebook.get(notebook, {}).get("numbers", {}).items():
+            if isinstance(value, int | float):
+                out.setdefault(key, []).append(value)
+    return out
+
+
+def mean_and_spread(values) -> tuple:
+    """Mean and sample standard deviation (0 for one value)."""
+    mean = sum(values) / len(values)
+    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return mean, spread
+
+
+def summary_markdown(result) -> str:
+    seeds = list(result["seeds"])
+    made_by = ", ".join(f"{k} {v}" for k, v in result["provenance"].items())
+    lines = ["# Claims over seeds", "", f"Produced by: {made_by}", "",
+             "## Margins (value - threshold; a claim holds at >= 0)", "",
+             "| notebook | claim | " + " | ".join(f"seed {s}" for s in seeds) + " | min |",
+             "|---|---|" + "---|" * (len(seeds) + 1)]
+    notebooks = list(dict.fromkeys(n for per in result["seeds"].values() for n in per))
+    for notebook in notebooks:
+        for key, values in numbers(result, notebook).items():
+            if key.startswith(PREFIX):
+                cells = [f"{v:+.3f}" for v in values]
+                lines.append(f"| {notebook} | {key[len(PREFIX):]} | " + " | ".join(cells) + f" | {min(values):+.3f} |")
+    lines += ["", "## Numbers (mean +- sample standard deviation over the seeds)", "",
+              "| notebook | number | mean | spread | n |", "|---|---|---|---|---|"]
+    for notebook in notebooks:
+        for key, values in numbers(result, notebook).items():
+            if not key.startswith(PREFIX):
+                mean, spread = mean_and_spread(values)
+                lines.append(f"| {notebook} | {key} | {mean:.4g} | {spread:.2g} | {len(values)} |")
+    failed = [(s, n, r["error"]) for s, per in result["seeds"].items() for n, r in per.items() if r["status"] != "ok"]
+    if failed:
+        lines += ["", "## Failures", ""] + [f"- seed {s}, {n}: {e}" for s, n, e in failed]
+    return "\n".join(lines) + "\n"
+
+
+def read(profile="quick") -> dict:
+    """The committed ``sweep`` result of a profile (what notebooks show beside their own one run)."""
+    path = RESULTS_DIR / f"claims_{profile}" / "seeds.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `python -m slowfast_lite claims --profile {profile}`")
+    return json.loads(path.read_text())
+
+
+def cli(argv) -> int:
+    """``python -m slowfast_lite claims [--seeds 0,1,2,3,4] [--only 06,07,08] [--profile quick] [--out DIR]``"""
+    parser = argparse.ArgumentParser(prog="python -m slowfast_lite claims",
+                                     description="Rerun the training notebooks over seeds; print each claim's margin.")
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0,1,2,3,4)")
+    parser.add_argument("--only", default="06,07,08", help="notebooks to run, by number (default 06,07,08)")
+    parser.add_argument("--profile", default="quick", choices=list(course.PROFILES))
+    parser.add_argument("--out", type=Path, help="output folder (default results/claims_<profile>)")
+    args = parser.parse_args(argv)
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--seeds: expected comma-separated integers, got {args.seeds!r}")
+    if not seeds:
+        parser.error("--seeds: give at least one seed")
+    only = [p.stem for p in course.select(course.discover(), args.only)]
+    result = sweep(seeds, only, args.profile, args.out)
+    failed = any(r["status"] != "ok" for per in result["seeds"].values() for r in per.values())
+    return 1 if failed else 0
