@@ -82,6 +82,29 @@ def clip_indices(video_length, fps, clip_index=-1, num_clips=1, slow_frames=4, t
     return fast_indices(start, end, num_fast, video_length)
 
 
+def frames_per_second(indices, fps) -> float:
+    """Average rate at which ``indices`` sample a ``fps`` video: (len - 1) gaps over their span, per second.
+
+    PySlowFast's Slow frames of a 30-fps video ([0, 20, 40, 63] for 4x16) give 3 / 63 * 30 = 1.43 per second,
+    not 30 / tau = 1.88: ``linspace`` spreads T frames from the window's first frame to its last.
+    """
+    indices = [int(i) for i in indices]
+    if len(indices) < 2 or indices[-1] == indices[0]:
+        raise ValueError(f"a rate needs at least two distinct frame indices, got {indices}")
+    return (len(indices) - 1) / (indices[-1] - indices[0]) * fps
+
+
+def pathway_rates(tau, alpha, slow_frames=4, fps=30.0, target_fps=30) -> tuple[float, float]:
+    """(Slow, Fast) frames per second of video time with PySlowFast's indices, on a video longer than the window.
+
+    4x16 (tau 16, alpha 8): (1.43, 14.76); 8x8 (tau 8, alpha 4, T 8): (3.33, 14.76).
+    """
+    window = window_size(alpha * slow_frames, tau / alpha, fps, target_fps)
+    fast = clip_indices(int(window) + 1, fps, 0, 1, slow_frames, tau, alpha, target_fps)
+    slow = fast[slow_indices(len(fast), alpha)]
+    return frames_per_second(slow, fps), frames_per_second(fast, fps)
+
+
 def centered_indices(center, num_fast, sampling_rate, video_length) -> torch.Tensor:
     """AVA's rule: ``range(center - half, center + half, sampling_rate)`` with half = num_fast * sampling_rate
     // 2, clamped to the video: LongTensor (num_fast,)."""

@@ -275,3 +275,90 @@ def plot_per_class_ap(ax, names, results, colors=None):
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("AP@0.5")
     ax.legend(fontsize=8)
+
+
+NETWORK_STAGES = [("s1", "conv1\npool1"), ("s2", "res2"), ("s3", "res3"), ("s4", "res4"), ("s5", "res5")]
+
+
+def plot_network(ax, model="slowfast_r50_4x16", crop: int = 224, highlight=(), title=None) -> dict:
+    """The paper's Figure 1 drawn from a model: one row of stages per pathway, labelled T x S^2, C from the
+    model's own outputs (``flops.profile`` on meta tensors), an arrow Fast -> Slow at each lateral connection
+    the model has (after pool1, res2, res3, res4), and the head that pools and concatenates the pathways.
+
+    ``model``: a name of ``models.CONFIGS`` or a ``SlowFastConfig``; ``highlight``: fusion points 1..4 drawn
+    bold and labelled with the connection. Returns the labels drawn: {"slow": [...], "fast": [...],
+    "laterals": {point: label}, "head": label}, one label per box, input first.
+    """
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    from . import flops
+    from .models import CONFIGS
+
+    config = CONFIGS[model] if isinstance(model, str) else model
+    out = {(r.stage, r.pathway): r.output for r in flops.profile(config, crop)}
+    names = config.pathway_names
+    step, width = 1.7, 1.15
+    rows = {"slow": (2.3, 1.0), "fast": (0.0, 0.45)} if len(names) == 2 else {names[0]: (1.0, 1.0)}
+    drawn = {name: [] for name in names}
+
+    def arrow(start, end, color="0.35", lw=1.2):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color=color, lw=lw))
+
+    for p, name in enumerate(names):
+        y, h = rows[name]
+        color = PATHWAY_COLORS[name]
+        boxes = [("input", config.input_shapes(1, crop)[p][1:])]
+        boxes += [(text, out[stage, name]) for stage, text in NETWORK_STAGES]
+        for col, (text, shape) in enumerate(boxes):
+            x = col * step
+            nl = len(config.nonlocal_blocks[col - 2]) if name == "slow" and col >= 2 else 0
+            ax.add_patch(Rectangle((x, y), width, h, facecolor=color, alpha=0.25 if col == 0 else 0.8,
+                                   edgecolor=color))
+            ax.text(x + width / 2, y + h / 2, text + (f"\n+{nl} non-local" if nl else ""), ha="center",
+                    va="center", fontsize=8, color="black" if col == 0 else "white", fontweight="bold")
+            above = name != "fast"
+            ax.text(x + width / 2, y + h + 0.08 if above else y - 0.08, flops.format_shape(shape), ha="center",
+                    va="bottom" if above else "top", fontsize=8, color=color)
+            drawn[name].append(f"{text}: {flops.format_shape(shape)}")
+            if col:
+                arrow((x - step + width, y + h / 2), (x, y + h / 2), color=color)
+    laterals = {}
+    if len(names) == 2:
+        (slow_y, _), (fast_y, fast_h) = rows["slow"], rows["fast"]
+        kind = LATERAL_LABELS.get(config.fusion, config.fusion)
+        for point, (stage, _) in enumerate(NETWORK_STAGES[:4], start=1):
+            fused = out.get((f"{stage}_fuse", "fast->slow"))
+            if fused is None or config.fusion == "none":
+                continue
+            slow_c = out[stage, "slow"][0]
+            added = "added in" if fused[0] == slow_c else f"+{fused[0] - slow_c} channels"
+            x = point * step + width + (step - width) / 2  # from the Fast row, between two stages, up to Slow
+            bold = point in highlight
+            arrow((x, fast_y + fast_h / 2), (x, slow_y), color=PATHWAY_COLORS["fusion"], lw=3 if bold else 1.5)
+            ax.text(x + 0.07, (fast_y + fast_h + slow_y) / 2, f"{kind}\n{added}", fontsize=8.5 if bold else 8,
+                    color=PATHWAY_COLORS["fusion"], fontweight="bold" if bold else "normal", va="center")
+            laterals[point] = f"{kind}: {added}"
+    head = _head_label(config, out)
+    x, head_width = (len(NETWORK_STAGES) + 1) * step, 1.6
+    top = max(y + h for y, h in rows.values())
+    bottom = min(y for y, _ in rows.values())
+    ax.add_patch(Rectangle((x, bottom), head_width, top - bottom, facecolor="0.9", edgecolor="0.4"))
+    ax.text(x + head_width / 2, (top + bottom) / 2, head, ha="center", va="center", fontsize=8)
+    for name, (y, h) in rows.items():
+        arrow(((len(NETWORK_STAGES)) * step + width, y + h / 2), (x, y + h / 2), color=PATHWAY_COLORS[name])
+    ax.text(0, bottom - 0.3, f"one clip at {crop}^2; labels: frames x pixels^2, channels (Table 1's T x S^2, C)",
+            fontsize=8, color="0.3", va="top")
+    ax.set_xlim(-0.1, x + head_width + 0.1)
+    ax.set_ylim(bottom - 0.6, top + 0.4)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return {**drawn, "laterals": laterals, "head": head.replace("\n", " ")}
+
+
+def _head_label(config, out) -> str:
+    """The head's box text: what it pools, how many features it concatenates, the classes it outputs."""
+    features = sum(out["s5", name][0] for name in config.pathway_names)
+    pooled = "average pool\neach pathway,\nconcatenate:" if len(config.pathway_names) == 2 else "average pool:"
+    return f"head\n{pooled}\n{features} features\n-> fc -> {out['head', 'all'][0]}"
+

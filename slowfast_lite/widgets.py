@@ -134,7 +134,7 @@ class FrameRateExplorer:
         self.timeline_image.value = self._timeline_png()
         self.slow_strip.value = png_bytes(self._strip(self.slow_indices, viz.PATHWAY_COLORS["slow"]))
         self.fast_strip.value = png_bytes(self._strip(self.fast_indices, viz.PATHWAY_COLORS["fast"], columns=16))
-        slow_rate, fast_rate = 30.0 / self.tau, 30.0 * self.alpha / self.tau
+        slow_rate, fast_rate = self.rates()
         self.caption.value = (
             f"frame {self.current} of {len(self.frames)} ({self.current / self.fps:.2f} s); clip window "
             f"{self.window[0]}-{self.window[1]}<br>"
@@ -142,6 +142,31 @@ class FrameRateExplorer:
             f"{slow_rate:.3g} per second &nbsp; "
             f"<span style='color:{viz.PATHWAY_COLORS['fast']}'>Fast</span>: {len(self.fast_indices)} frames, "
             f"{fast_rate:.3g} per second")
+
+    def rates(self) -> tuple[float, float]:
+        """(Slow, Fast) frames per second of video time, from the current indices (not the nominal 30 / tau)."""
+        return (sampling.frames_per_second(self.slow_indices, self.fps) if len(set(self.slow_indices)) > 1 else 0.0,
+                sampling.frames_per_second(self.fast_indices, self.fps) if len(set(self.fast_indices)) > 1 else 0.0)
+
+    def small_multiples(self, taus=(8, 16, 32), alphas=(4, 8)) -> Figure:
+        """A static picture of the explorer: the timeline for every (tau, alpha), one row per tau, one column per
+        alpha, at the current frame. The sliders are set in turn and restored; returns a matplotlib Figure."""
+        before = self.tau, self.alpha
+        fig = Figure(figsize=(4.2 * len(alphas), 1.45 * len(taus) + 0.3), dpi=80, layout="constrained")
+        axes = fig.subplots(len(taus), len(alphas), squeeze=False)
+        for row, tau in enumerate(taus):
+            for col, alpha in enumerate(alphas):
+                self.tau_slider.value, self.alpha_slider.value = tau, alpha
+                ax = axes[row][col]
+                viz.plot_sampling_timeline(ax, len(self.frames), self.slow_indices, self.fast_indices,
+                                           window=self.window, current=self.current)
+                slow_rate, fast_rate = self.rates()
+                ax.set_title(f"tau={tau}, alpha={alpha}: Slow {len(self.slow_indices)} at {slow_rate:.2g}/s, "
+                             f"Fast {len(self.fast_indices)} at {fast_rate:.3g}/s", fontsize=9)
+                if row < len(taus) - 1:
+                    ax.set_xlabel("")
+        self.tau_slider.value, self.alpha_slider.value = before
+        return fig
 
     # ------------------------------------------------------------------ rendering
     def _timeline_png(self) -> bytes:

@@ -5,9 +5,12 @@ from slowfast_lite.exercises import sampling as ex
 
 
 def test_check_rates(capsys):
-    assert ex.check_rates(1.875, 15, tau=16, alpha=8)
+    assert ex.check_rates(3 / 63 * 30, 31 / 63 * 30, tau=16, alpha=8)  # Slow frames [0, 20, 40, 63]
+    assert not ex.check_rates(30 / 16, 15, tau=16, alpha=8)  # the nominal rates
+    assert "nominal" in capsys.readouterr().out
+    assert ex.check_rates(7 / 63 * 30, 31 / 63 * 30, tau=8, alpha=4, slow_frames=8)
     assert not ex.check_rates(2, 15, tau=16, alpha=8)
-    assert "Slow" in capsys.readouterr().out
+    assert "Slow: 2 is off" in capsys.readouterr().out
 
 
 def test_check_cost_ratio():

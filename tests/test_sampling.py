@@ -10,7 +10,9 @@ from slowfast_lite.sampling import (
     clip_indices,
     clip_window,
     fast_indices,
+    frames_per_second,
     pack_pathways,
+    pathway_rates,
     slow_indices,
     window_size,
 )
@@ -136,3 +138,13 @@ def test_pack_pathways_rejects_bad_clips(shape, alpha, message):
 def test_centered_indices_follow_the_ava_rule(center, length):
     expected = [min(max(i, 0), length - 1) for i in range(center - 32, center + 32, 2)]
     assert centered_indices(center, 32, 2, length).tolist() == expected
+
+
+def test_rates_come_from_the_real_indices():
+    slow, fast = pathway_rates(16, 8)  # 4x16: Slow frames [0, 20, 40, 63] of a 30-fps video
+    assert slow == pytest.approx(3 / 63 * 30) and fast == pytest.approx(31 / 63 * 30)
+    assert slow < 30 / 16  # not the nominal 1.88
+    assert pathway_rates(8, 4, slow_frames=8)[0] == pytest.approx(7 / 63 * 30)
+    assert frames_per_second([39, 56, 73, 91], 25.0) == pytest.approx(3 / 52 * 25)
+    with pytest.raises(ValueError, match="two distinct"):
+        frames_per_second([5, 5], 30.0)

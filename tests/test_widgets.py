@@ -112,3 +112,17 @@ def test_display_gives_the_live_widget_and_a_short_text(explorer):
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/plain"] == "FrameRateExplorer(90 frames at 30 fps, tau=16, alpha=8, frame 0)"
+
+
+def test_rates_and_caption_come_from_the_indices(explorer):
+    slow_rate, fast_rate = explorer.rates()  # Slow frames [0, 20, 40, 63] of a 30-fps video
+    assert slow_rate == pytest.approx(3 / 63 * 30) and fast_rate == pytest.approx(31 / 63 * 30)
+    assert "1.43 per second" in explorer.caption.value and "1.88" not in explorer.caption.value
+
+
+def test_small_multiples_draw_every_tau_and_alpha_and_restore_the_sliders(explorer):
+    fig = explorer.small_multiples(taus=(8, 16, 32), alphas=(4, 8))
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 6 and titles[0].startswith("tau=8, alpha=4") and titles[-1].startswith("tau=32, alpha=8")
+    assert "Fast 16 at" in titles[0] and "Slow 4 at" in titles[0]
+    assert (explorer.tau, explorer.alpha) == (16, 8)

@@ -15,16 +15,26 @@ def _verdict(ok: bool, good: str, bad: str) -> bool:
     return ok
 
 
-def check_rates(slow_per_second, fast_per_second, tau: int, alpha: int, target_fps: float = 30.0) -> bool:
-    """Frames per second of video time that each pathway sees (Slow: target_fps / tau; Fast: alpha times more)."""
-    slow, fast = target_fps / tau, target_fps * alpha / tau
-    ok_slow = np.isclose(slow_per_second, slow, rtol=1e-3)
-    ok_fast = np.isclose(fast_per_second, fast, rtol=1e-3)
-    if not ok_slow:
-        print(f"Slow: {slow_per_second} is off; one frame every tau = {tau} frames of a {target_fps:g}-fps video")
-    if not ok_fast:
+def check_rates(slow_per_second, fast_per_second, tau: int, alpha: int, slow_frames: int = 4,
+                fps: float = 30.0) -> bool:
+    """Frames per second of video time that each pathway sees with PySlowFast's indices (``sampling.pathway_rates``).
+
+    The nominal rates fps / tau and alpha * fps / tau are close but not it: linspace spreads the frames over the
+    window from its first frame to its last, so the gaps are (tau * T - 1) / (T - 1) frames, not tau.
+    """
+    slow, fast = sampling.pathway_rates(tau, alpha, slow_frames, fps)
+    ok_slow = np.isclose(slow_per_second, slow, rtol=5e-3)
+    ok_fast = np.isclose(fast_per_second, fast, rtol=5e-3)
+    if not ok_slow and np.isclose(slow_per_second, fps / tau, rtol=1e-3):
+        print(f"Slow: {slow_per_second:.4g} is the nominal fps / tau; the real Slow frames are further apart "
+              f"(take the gaps of fast[slow_indices(...)] from sampling.clip_indices)")
+    elif not ok_slow:
+        print(f"Slow: {slow_per_second} is off; T = {slow_frames} frames spread over a {tau * slow_frames}-frame window")
+    if not ok_fast and np.isclose(fast_per_second, fps * alpha / tau, rtol=1e-3):
+        print(f"Fast: {fast_per_second:.4g} is the nominal alpha * fps / tau; count the gaps of the real indices")
+    elif not ok_fast:
         print(f"Fast: {fast_per_second} is off; Fast takes alpha = {alpha} frames for each Slow frame")
-    return _verdict(bool(ok_slow and ok_fast), f"Slow sees {slow:.4g} and Fast {fast:.4g} frames per second",
+    return _verdict(bool(ok_slow and ok_fast), f"Slow sees {slow:.3g} and Fast {fast:.3g} frames per second",
                     "see the hints above")
 
 
