@@ -29,7 +29,8 @@ def check_rates(slow_per_second, fast_per_second, tau: int, alpha: int, slow_fra
         print(f"Slow: {slow_per_second:.4g} is the nominal fps / tau; the real Slow frames are further apart "
               f"(take the gaps of fast[slow_indices(...)] from sampling.clip_indices)")
     elif not ok_slow:
-        print(f"Slow: {slow_per_second} is off; T = {slow_frames} frames spread over a {tau * slow_frames}-frame window")
+        print(f"Slow: {slow_per_second} is off; T = {slow_frames} frames spread over a "
+              f"{tau * slow_frames}-frame window")
     if not ok_fast and np.isclose(fast_per_second, fps * alpha / tau, rtol=1e-3):
         print(f"Fast: {fast_per_second:.4g} is the nominal alpha * fps / tau; count the gaps of the real indices")
     elif not ok_fast:
