@@ -346,10 +346,10 @@ def plot_network(ax, model="slowfast_r50_4x16", crop: int = 224, highlight=(), t
     ax.text(x + head_width / 2, (top + bottom) / 2, head, ha="center", va="center", fontsize=8)
     for name, (y, h) in rows.items():
         arrow(((len(NETWORK_STAGES)) * step + width, y + h / 2), (x, y + h / 2), color=PATHWAY_COLORS[name])
-    ax.text(0, bottom - 0.3, f"one clip at {crop}^2; labels: frames x pixels^2, channels (Table 1's T x S^2, C)",
+    ax.text(0, bottom - 0.42, f"one clip at {crop}^2; labels: frames x pixels^2, channels (Table 1's T x S^2, C)",
             fontsize=8, color="0.3", va="top")
     ax.set_xlim(-0.1, x + head_width + 0.1)
-    ax.set_ylim(bottom - 0.6, top + 0.4)
+    ax.set_ylim(bottom - 0.75, top + 0.4)
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=10)
