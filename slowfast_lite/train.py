@@ -327,7 +327,7 @@ def _plain(obj):
 
 
 DATA_SETTINGS = ("num_frames", "sampling_rate", "alpha", "target_fps", "pathways", "crop_size", "scale_range",
-                 "test_scale", "test_crop_size", "fast_grayscale", "mean", "std", "classnames")
+                 "test_scale", "test_crop_size", "fast_grayscale", "fast_time_difference", "mean", "std", "classnames")
 
 
 def data_settings(dataset) -> dict:

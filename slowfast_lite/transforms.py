@@ -45,6 +45,12 @@ def normalize(clip, mean=MEAN, std=STD) -> torch.Tensor:
     return (clip - _per_channel(mean, clip)) / _per_channel(std, clip)
 
 
+def time_difference(clip) -> torch.Tensor:
+    """Differences of consecutive frames of a clip (C, T, H, W): frame t becomes frame t minus frame t-1, and
+    frame 0 (no earlier frame) becomes zeros; what stays still vanishes (the paper's Table 2e Fast input)."""
+    return torch.cat([torch.zeros_like(clip[:, :1]), clip[:, 1:] - clip[:, :-1]], dim=1)
+
+
 def _as_boxes(boxes):
     boxes = torch.as_tensor(boxes, dtype=torch.float32)
     if boxes.dim() != 2 or boxes.shape[1] != 4:

@@ -49,6 +49,50 @@ def test_appearance_classes_differ_in_hue_only():
         assert np.abs(clips[name].astype(int) - clips["red"]).max() > 60  # very different colours
 
 
+def _red_rows(frames):
+    """Row of the red square's centre in each frame, as an angle on the wrapped frame (radians)."""
+    f = frames.astype(np.float32) / 255
+    red = f[..., 0] - f[..., 1] > 0.25  # (T, H, W)
+    angle = 2 * np.pi * (np.arange(f.shape[1]) + 0.5) / f.shape[1]
+    weights = red.sum(2)  # (T, H): red pixels per row
+    return np.arctan2(weights @ np.sin(angle), weights @ np.cos(angle))
+
+
+def test_binding_classes_tell_direction_at_the_fast_rate_only():
+    # the red square's vertical step (as a fraction of the wrap-around period, mean of its sine): clearly
+    # signed at one frame (Fast), zero on average at PERIOD frames (Slow), for both directions
+    size, draws = 40, 60
+    for name, sign in (("red_up", -1), ("red_down", 1)):
+        rows = np.stack([_red_rows(ms.render_clip(name, np.random.default_rng(i), size, 16, noise=0.0))
+                         for i in range(draws)])
+        fast_step = np.sin(rows[:, 1:] - rows[:, :-1]).mean()
+        slow_step = np.sin(rows[:, ms.PERIOD:] - rows[:, :-ms.PERIOD]).mean()
+        assert sign * fast_step > 0.3, (name, fast_step)
+        assert abs(slow_step) < 0.12, (name, slow_step)
+
+
+def test_binding_squares_are_equal_in_grey():
+    frames = ms.render_clip("red_up", np.random.default_rng(1), 40, 4, noise=0.0).astype(np.float32)
+    grey = frames @ np.array(LUMA, dtype=np.float32)
+    red = frames[..., 0] - frames[..., 1] > 60
+    green = frames[..., 1] - frames[..., 0] > 60
+    assert red.sum() > 100 and green.sum() > 100
+    assert abs(np.median(grey[red]) - np.median(grey[green])) <= 2  # one luminance: grey cannot tell them apart
+
+
+def test_groups_select_the_classes_and_the_cache_folder(tmp_path):
+    default = ms.MotionShapes("quick", seed=0)
+    assert default.classes == ms.CLASSES and default.root.name == "quick_seed0"  # notebook 06's set, unchanged
+    union = ms.MotionShapes("quick", seed=0, groups=("appearance", "motion", "binding"))
+    assert union.classes == ms.CLASSES + ms.BINDING_CLASSES and union.root.name == "quick_seed0_appearance-motion-binding"
+    assert union.group_classes["binding"] == list(ms.BINDING_CLASSES)
+    root = ms.MotionShapes("quick", 2, tmp_path / "b", groups="binding", train=1, val=1, test=1, size=16,
+                           frames=6).generate(progress=False)
+    assert json.loads((root / "classnames.json").read_text()) == {"red_up": 0, "red_down": 1}
+    with pytest.raises(ValueError, match="groups.*'colour'"):
+        ms.MotionShapes("quick", groups=("appearance", "colour"))
+
+
 def test_hue_color_has_the_asked_luminance_and_stays_in_the_cube():
     for angle in range(0, 360, 30):
         color = ms.hue_color(angle, 0.4, 0.95)

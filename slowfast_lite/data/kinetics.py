@@ -107,13 +107,16 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
         repeated over the three channels so the model is unchanged.
     cache_decoded: keep every decoded video in memory (``video.read_frames(..., cache=True)``): for small
         sets read for many epochs; the clips are the same, only faster after the first epoch.
+    fast_time_difference: give the Fast pathway differences of consecutive frames (``transforms.time_difference``,
+        after grey-scale when both are set): Table 2e's "time difference" input.
     classnames: list of names, or a json / text file; default ``classnames.json`` beside a csv if present.
     """
 
     def __init__(self, source, mode="train", *, num_frames=32, sampling_rate=2, alpha=8, target_fps=30,
                  pathways="slowfast", crop_size=224, scale_range=(256, 320), flip=True, test_scale=None,
-                 test_crop_size=None, num_clips=10, num_crops=3, fast_grayscale=False, cache_decoded=False,
-                 classnames=None, path_prefix=None, mean=transforms.MEAN, std=transforms.STD, seed=0, max_retries=10):
+                 test_crop_size=None, num_clips=10, num_crops=3, fast_grayscale=False, fast_time_difference=False,
+                 cache_decoded=False, classnames=None, path_prefix=None, mean=transforms.MEAN, std=transforms.STD,
+                 seed=0, max_retries=10):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if pathways not in ("slowfast", "slow", "fast"):
@@ -132,6 +135,7 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
         self.num_classes = len(self.classnames) if self.classnames else max(label for _, label in self.rows) + 1
         self.num_frames, self.sampling_rate, self.alpha, self.target_fps = num_frames, sampling_rate, alpha, target_fps
         self.pathways, self.fast_grayscale, self.cache_decoded = pathways, fast_grayscale, cache_decoded
+        self.fast_time_difference = fast_time_difference
         self.crop_size, self.scale_range, self.flip = crop_size, tuple(scale_range), flip
         self.test_scale = test_scale or scale_range[0]
         self.test_crop_size = test_crop_size or crop_size
@@ -227,6 +231,8 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
         if self.pathways == "slow":
             return [clip]
         fast = grayscale(clip) if self.fast_grayscale else clip
+        if self.fast_time_difference:
+            fast = transforms.time_difference(fast)
         if self.pathways == "fast":
             return [fast]
         slow, _ = sampling.pack_pathways(clip, self.alpha)

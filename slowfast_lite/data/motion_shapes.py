@@ -1,6 +1,7 @@
 """MotionShapes: a small video classification benchmark where motion matters, written as real H.264 files.
 
-Eight classes in two groups (see ``data/README.md`` for the reasoning):
+Classes come in groups, each making one claim of the paper testable (see ``data/README.md``). The default set
+is the eight classes of the first two groups; ``groups=`` selects others (the ablation set adds ``binding``):
 
 * **appearance** (``red``, ``green``, ``blue``, ``purple``): one flat shape (disk, square, triangle or cross,
   random) of that hue, drifting and turning slowly. Every hue is drawn at a random luminance that does not
@@ -8,6 +9,11 @@ Eight classes in two groups (see ``data/README.md`` for the reasoning):
 * **motion** (``drift_up``, ``drift_down``, ``flicker``, ``steady``): a striped disk whose stripes move up,
   move down, pulse in brightness, or stay. Every change repeats exactly every ``PERIOD`` = 5 frames, so
   frames 5 apart are identical (up to pixel noise) and one frame alone carries no class information.
+* **binding** (``red_up``, ``red_down``): a red and a green square of equal luminance travel vertically in
+  opposite directions with wrap-around; the label is the red one's direction. A grey-scale Fast pathway sees
+  both motions but not which square is red; the Slow pathway sees the colours but, because the displacement
+  between two Slow frames covers a whole wrap-around period, not the directions. Only joining the two at the
+  same place (a lateral connection) tells the classes apart.
 
 The videos are written at ``FPS`` = 15, so a tiny SlowFast (T=4, tau=8, alpha=4: Fast stride 2 frames at 30
 fps) decodes 16 consecutive frames per clip for Fast, and Slow takes Fast frames [0, 5, 10, 15] (PySlowFast's
@@ -36,6 +42,9 @@ PERIOD = 5  # frames: every motion class repeats exactly after this many frames 
 FPS = 15  # 30 fps target with a Fast stride of 2 frames -> Fast sees every frame of these videos
 APPEARANCE_CLASSES = ("red", "green", "blue", "purple")
 MOTION_CLASSES = ("drift_up", "drift_down", "flicker", "steady")
+BINDING_CLASSES = ("red_up", "red_down")
+GROUPS = {"appearance": APPEARANCE_CLASSES, "motion": MOTION_CLASSES, "binding": BINDING_CLASSES}
+DEFAULT_GROUPS = ("appearance", "motion")  # notebook 06's eight classes
 CLASSES = APPEARANCE_CLASSES + MOTION_CLASSES
 SPLITS = ("train", "val", "test")
 
@@ -98,10 +107,42 @@ def _shape_distance(kind, x, y, radius, angle):
     return np.max([np.cos(a) * u + np.sin(a) * v for a in normals], axis=0) - apothem
 
 
-def render_clip(label: int, rng: np.random.Generator, size: int = 40, frames: int = 24,
+def _binding_clip(name, rng, size, frames):
+    """Float frames (frames, size, size, 3) of a binding class: red and green squares of one luminance on a
+    brighter background, moving vertically in opposite directions with wrap-around (the red one up for
+    ``red_up``)."""
+    bg_a = rng.uniform(0.6, 0.75) + rng.uniform(-0.04, 0.04, 3)
+    video = np.repeat(draw.noise_background((size, size), rng, bg_a, bg_a + rng.uniform(0.1, 0.2),
+                                            cell=size / 5)[None], frames, axis=0)
+    luminance, half = rng.uniform(0.3, 0.45), rng.uniform(0.09, 0.11) * size
+    # two columns at least a square apart, in random order
+    columns = rng.uniform(half + 1, size / 2 - 1), rng.uniform(size / 2 + 1, size - half - 1)
+    red_column, green_column = columns if rng.random() < 0.5 else columns[::-1]
+    # speeds spread over size / PERIOD pixels a frame: the displacement between two Slow frames (PERIOD frames
+    # apart) is uniform over a whole wrap-around period, so at the Slow rate up and down are the same distribution
+    speeds = 0.025 * size + rng.uniform(0, size / PERIOD, 2)
+    red_sign = -1.0 if name == "red_up" else 1.0  # y grows downwards
+    t = np.arange(frames, dtype=np.float32)[:, None, None]
+    x, y = draw.pixel_centres((size, size))
+    for hue, column, sign, speed in ((45.0, red_column, red_sign, speeds[0]),
+                                     (135.0, green_column, -red_sign, speeds[1])):
+        color = hue_color(hue + rng.uniform(-10, 10), luminance, rng.uniform(0.7, 0.95))
+        row = rng.uniform(0, size) + sign * speed * t
+        dy = np.mod(y - row + size / 2, size) - size / 2  # vertical offset on the wrapped frame
+        mask = draw.coverage(np.maximum(np.abs(x - column), np.abs(dy)) - half)[..., None]  # (T, H, W, 1)
+        video = video * (1 - mask) + color * mask
+    return video
+
+
+def render_clip(label, rng: np.random.Generator, size: int = 40, frames: int = 24,
                 noise: float = 0.03) -> np.ndarray:
-    """One clip of class ``label``: uint8 frames (frames, size, size, 3), all randomness from ``rng``."""
-    name = CLASSES[label]
+    """One clip of class ``label`` (a class name, or an index into the default ``CLASSES``): uint8 frames
+    (frames, size, size, 3), all randomness from ``rng``."""
+    name = label if isinstance(label, str) else CLASSES[label]
+    if name in BINDING_CLASSES:
+        video = _binding_clip(name, rng, size, frames)
+        video = video + noise * rng.standard_normal((frames, size, size, 3), dtype=np.float32)
+        return draw.to_uint8(video)
     bg_a = rng.uniform(0.25, 0.6) + rng.uniform(-0.04, 0.04, 3)  # near-grey, random brightness and tint
     background = draw.noise_background((size, size), rng, bg_a, bg_a + rng.uniform(0.1, 0.3), cell=size / 5)
     radius = rng.uniform(0.22, 0.3) * size
@@ -140,27 +181,41 @@ def render_clip(label: int, rng: np.random.Generator, size: int = 40, frames: in
 class MotionShapes:
     """The generator: ``MotionShapes("quick", seed=0).generate()`` writes (or finds cached) a whole set.
 
-    ``root``: output folder (default ``data_root()/motion_shapes/<profile>_seed<seed>``). Keyword overrides of
-    the profile (``train``, ``val``, ``test``, ``size``, ``frames``) make a custom size; the cache key is the
-    whole setting, so a changed setting regenerates.
+    ``groups``: the class groups it holds, in order (default ``("appearance", "motion")``: notebook 06's eight
+    classes; ``("appearance", "motion", "binding")`` is the ablation set). ``root``: output folder (default
+    ``data_root()/motion_shapes/<profile>_seed<seed>``, plus ``_<group>-<group>...`` for other groups). Keyword
+    overrides of the profile (``train``, ``val``, ``test``, ``size``, ``frames``) make a custom size; the cache
+    key is the whole setting, so a changed setting regenerates.
     """
 
-    classes = CLASSES
     appearance_classes = APPEARANCE_CLASSES
     motion_classes = MOTION_CLASSES
+    binding_classes = BINDING_CLASSES
 
-    def __init__(self, profile: str = "quick", seed: int = 0, root=None, **overrides):
+    def __init__(self, profile: str = "quick", seed: int = 0, root=None, groups=DEFAULT_GROUPS, **overrides):
         if profile not in PROFILES:
             raise ValueError(f"unknown MotionShapes profile {profile!r}; choose one of {sorted(PROFILES)}")
         unknown = sorted(set(overrides) - set(asdict(PROFILES[profile])))
         if unknown:
             raise ValueError(f"unknown MotionShapes setting(s) {unknown}; valid: {sorted(asdict(PROFILES[profile]))}")
-        self.profile, self.seed = profile, seed
+        groups = (groups,) if isinstance(groups, str) else tuple(groups)
+        bad = [g for g in groups if g not in GROUPS]
+        if bad or not groups or len(set(groups)) != len(groups):
+            raise ValueError(f"MotionShapes groups {groups!r}: give distinct names from {tuple(GROUPS)}")
+        self.profile, self.seed, self.groups = profile, seed, groups
+        self.classes = tuple(name for g in groups for name in GROUPS[g])
         self.settings = Profile(**{**asdict(PROFILES[profile]), **overrides})
-        self.root = Path(root) if root else utils.data_root() / "motion_shapes" / f"{profile}_seed{seed}"
+        suffix = "" if groups == DEFAULT_GROUPS else "_" + "-".join(groups)
+        self.root = Path(root) if root else utils.data_root() / "motion_shapes" / f"{profile}_seed{seed}{suffix}"
+
+    @property
+    def group_classes(self) -> dict:
+        """{group: its class names} for the groups this set holds."""
+        return {g: list(GROUPS[g]) for g in self.groups}
 
     def __repr__(self):
-        return f"MotionShapes(profile={self.profile!r}, seed={self.seed}, root='{self.root}', {self.settings})"
+        return (f"MotionShapes(profile={self.profile!r}, seed={self.seed}, groups={self.groups}, root='{self.root}', "
+                f"{self.settings})")
 
     def csv(self, split: str) -> Path:
         """The ``path label`` csv of a split (``train``, ``val`` or ``test``)."""
@@ -174,7 +229,7 @@ class MotionShapes:
 
     def _manifest(self) -> dict:
         return {"dataset": "MotionShapes", "profile": self.profile, "seed": self.seed, "fps": FPS,
-                "period": PERIOD, "classes": list(CLASSES), **asdict(self.settings)}
+                "period": PERIOD, "classes": list(self.classes), **asdict(self.settings)}
 
     def is_cached(self) -> bool:
         path = self.root / "manifest.json"
@@ -190,18 +245,19 @@ class MotionShapes:
             shutil.rmtree(self.root / "videos", ignore_errors=True)
             (self.root / "manifest.json").unlink()
         s = self.settings
-        jobs = [(split, i) for split in SPLITS for i in range(getattr(s, split) * len(CLASSES))]
+        jobs = [(split, i) for split in SPLITS for i in range(getattr(s, split) * len(self.classes))]
         rows = {split: [] for split in SPLITS}
         for split, i in tqdm(jobs, desc=f"MotionShapes {self.profile}", disable=not progress):
-            label = i % len(CLASSES)
+            label = i % len(self.classes)
             # one generator per clip, keyed by (seed, split, index): any clip can be re-rendered alone
             rng = np.random.default_rng([self.seed, SPLITS.index(split), i])
             relative = f"videos/{split}/{i:05d}.mp4"
-            write_clip(self.root / relative, render_clip(label, rng, s.size, s.frames), FPS, gop=PERIOD * 3)
+            frames = render_clip(self.classes[label], rng, s.size, s.frames)
+            write_clip(self.root / relative, frames, FPS, gop=PERIOD * 3)
             rows[split].append(f"{relative} {label}")
         for split in SPLITS:
             self.csv(split).write_text("\n".join(rows[split]) + "\n")
-        self.classnames.write_text(json.dumps({name: i for i, name in enumerate(CLASSES)}, indent=1))
+        self.classnames.write_text(json.dumps({name: i for i, name in enumerate(self.classes)}, indent=1))
         (self.root / "manifest.json").write_text(json.dumps(self._manifest(), indent=1))
         return self.root
 
@@ -218,8 +274,15 @@ def cli(argv) -> int:
         parser.add_argument(f"--{name}", type=int, help=f"clips per class in {name} (default: the profile's)")
     parser.add_argument("--size", type=int, help="frame size in pixels, even (default: the profile's)")
     parser.add_argument("--frames", type=int, help="frames per video (default: the profile's)")
+    parser.add_argument("--groups", default=",".join(DEFAULT_GROUPS),
+                        help=f"comma-separated class groups out of {','.join(GROUPS)} (default: %(default)s)")
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k) for k in ("train", "val", "test", "size", "frames") if getattr(args, k)}
-    root = MotionShapes(args.profile, args.seed, args.out, **overrides).generate(force=args.force)
+    groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
+    try:
+        data = MotionShapes(args.profile, args.seed, args.out, groups=groups, **overrides)
+    except ValueError as error:
+        parser.error(str(error))
+    root = data.generate(force=args.force)
     print(root)
     return 0
