@@ -77,25 +77,36 @@ class Trained:
 
 
 def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=False, progress=True,
-                  model_overrides=None, data_root=None, **train_overrides) -> Trained:
+                  model_overrides=None, data_root=None, groups=None, data_overrides=None, data_seed=None,
+                  data_size=None, **train_overrides) -> Trained:
     """A tiny model of notebook 06 trained on MotionShapes, from the cache when it is there.
 
     Trains ``build_model(model_name, num_classes=8, **MOTION_MODEL, **model_overrides)`` on
     ``MotionShapes(profile, seed, data_root)`` with ``MOTION_TRAIN`` (``train_overrides``: any ``TrainConfig``
     field) and keeps the run under ``utils.data_root()/trained/<model>_<profile>_seed<seed>_<key>/``, the key
     a hash of everything that changes the result; a later call with the same recipe loads it.
+
+    The ablations (``slowfast_lite.ablate``) change the data too: ``groups`` (MotionShapes class groups),
+    ``data_size`` (MotionShapes clips per class or frame size), ``data_overrides`` (``MOTION_DATA`` settings such
+    as ``fast_grayscale``) and ``data_seed`` (the data set's seed when it differs from the training seed, as for
+    the members of an ensemble); all of them are part of the key.
     """
-    from slowfast_lite.data.motion_shapes import MotionShapes
+    from slowfast_lite.data.motion_shapes import DEFAULT_GROUPS, MotionShapes
     from slowfast_lite.models import CONFIGS, build_model
 
-    data = MotionShapes(profile, seed, data_root)
+    groups = tuple(groups or DEFAULT_GROUPS)
+    data_seed = seed if data_seed is None else data_seed
+    data = MotionShapes(profile, data_seed, data_root, groups=groups, **(data_size or {}))
+    data_settings = {**MOTION_DATA, **(data_overrides or {})}
     config = train.TrainConfig(**{**MOTION_TRAIN, **train_overrides, "seed": seed, "progress": progress})
     # a value the named config already has changes nothing: the same model keeps one cache entry
     named = CONFIGS.get(model_name)
     model_overrides = {k: v for k, v in {**MOTION_MODEL, **(model_overrides or {})}.items()
                        if getattr(named, k, None) != v}
-    what = [model_name, sorted(model_overrides.items()), sorted(MOTION_DATA.items()), config.recipe(),
+    what = [model_name, sorted(model_overrides.items()), sorted(data_settings.items()), config.recipe(),
             repr(data.settings), ENGINE_VERSION]
+    if groups != DEFAULT_GROUPS or data_seed != seed:  # notebook 06's models keep the keys they always had
+        what.append({"groups": groups, "data_seed": data_seed})
     key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]
     out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
     checkpoint = out_dir / "checkpoint.pt"
@@ -103,7 +114,7 @@ def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=F
     if retrain or not finished:
         utils.seed_everything(seed)
         model = build_model(model_name, num_classes=len(data.classes), **model_overrides)
-        train_set, val_set, _ = motion_datasets(model, data)
+        train_set, val_set, _ = motion_datasets(model, data, **(data_overrides or {}))
         train.fit(model, train_set, val_set, dataclasses.replace(config, out_dir=str(out_dir), resume=not retrain))
     model, _ = checkpoints.load_model(checkpoint)
     return Trained(model, train.History.read(out_dir), list(data.classes), checkpoint, data.root)

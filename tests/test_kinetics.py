@@ -8,6 +8,7 @@ import torch
 
 from slowfast_lite import sampling
 from slowfast_lite.data.kinetics import DatasetError, VideoClassificationDataset, grayscale, read_classnames
+from slowfast_lite.transforms import time_difference
 from slowfast_lite.video import write_video
 
 FRAMES, SIZE, FPS = 24, 40, 15
@@ -84,6 +85,8 @@ def test_single_pathway_and_grayscale_fast(folder):
     assert clip.shape == (3, 16, 32, 32) and torch.equal(clip[0], clip[2])
     (slow, fast), _, _ = dataset(folder, fast_grayscale=True)[2]
     assert torch.equal(fast[0], fast[1]) and not torch.equal(slow[0], slow[1])  # Slow keeps its colour
+    (slow_d, fast_d), _, _ = dataset(folder, fast_grayscale=True, fast_time_difference=True)[2]
+    assert torch.equal(slow_d, slow) and torch.allclose(fast_d, time_difference(fast))  # only Fast's input changes
 
 
 def test_grayscale_uses_luma_weights():

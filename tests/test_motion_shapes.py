@@ -84,7 +84,8 @@ def test_groups_select_the_classes_and_the_cache_folder(tmp_path):
     default = ms.MotionShapes("quick", seed=0)
     assert default.classes == ms.CLASSES and default.root.name == "quick_seed0"  # notebook 06's set, unchanged
     union = ms.MotionShapes("quick", seed=0, groups=("appearance", "motion", "binding"))
-    assert union.classes == ms.CLASSES + ms.BINDING_CLASSES and union.root.name == "quick_seed0_appearance-motion-binding"
+    assert union.classes == ms.CLASSES + ms.BINDING_CLASSES
+    assert union.root.name == "quick_seed0_appearance-motion-binding"
     assert union.group_classes["binding"] == list(ms.BINDING_CLASSES)
     root = ms.MotionShapes("quick", 2, tmp_path / "b", groups="binding", train=1, val=1, test=1, size=16,
                            frames=6).generate(progress=False)

@@ -44,6 +44,13 @@ def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch):
         recipes.load_or_train("slow_tiny", epochs=1, batch_size=4, lr=0.01, progress=False)  # another recipe
     with pytest.raises(AssertionError, match="trained again"):
         recipes.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False, model_overrides={"beta": 1 / 8})
+    # the ablations' data changes are part of the key too; the default groups keep notebook 06's entry
+    assert recipes.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False,
+                                 groups=("appearance", "motion")).checkpoint == first.checkpoint
+    for data_change in ({"groups": ("appearance", "motion", "binding")}, {"data_seed": 5},
+                        {"data_overrides": {"fast_time_difference": True}}, {"data_size": {"train": 2}}):
+        with pytest.raises(AssertionError, match="trained again"):
+            recipes.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False, **data_change)
 
 
 def test_notebook_06_parameters_show_the_recipe():

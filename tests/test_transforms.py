@@ -170,3 +170,12 @@ def test_spatial_views(num_crops):
     assert len(views) == num_crops and all(v.shape == (3, 2, 40, 40) for v in views)
     scaled = T.short_side_scale(clip, 40)
     assert torch.equal(views[num_crops // 2], T.center_crop(scaled, 40))
+
+
+def test_time_difference_keeps_only_what_changes():
+    still = torch.rand(3, 1, 8, 8).expand(3, 5, 8, 8)
+    assert torch.equal(T.time_difference(still), torch.zeros(3, 5, 8, 8))  # nothing moves: nothing left
+    clip = torch.rand(3, 5, 8, 8)
+    diff = T.time_difference(clip)
+    assert diff.shape == clip.shape and torch.equal(diff[:, 0], torch.zeros(3, 8, 8))
+    assert torch.allclose(diff[:, 1:].cumsum(1) + clip[:, :1], clip[:, 1:], atol=1e-6)  # frames come back
