@@ -92,34 +92,45 @@ def plot_timeline(ax, spans, probs, labels, max_classes: int = 6):
     return ax
 
 
-def plot_pathway_cams(frames, cams, names=("Slow", "Fast"), max_frames: int = 8, strength: float = 0.5,
-                      title=None):
-    """One row per pathway: its frames with the Grad-CAM heat blended over them (``gradcam.overlay``).
+def plot_pathway_cams(frames, cams, times=None, names=("Slow", "Fast"), max_columns: int = 16,
+                      strength: float = 0.5, title=None):
+    """One row per pathway, its frames with the Grad-CAM heat blended over them (``gradcam.overlay``), each
+    frame in the column of the moment it shows, so a Slow frame sits above the Fast frame it coincides with.
 
-    ``frames``: per pathway uint8 (T_p, H, W, 3); ``cams``: per pathway (T_p, H, W) in [0, 1]. A pathway
-    with more than ``max_frames`` frames shows ``max_frames`` of them, evenly spaced. Returns the Figure.
+    ``frames``: per pathway uint8 (T_p, H, W, 3); ``cams``: per pathway (T_p, H, W) in [0, 1]; ``times``: per
+    pathway, the time of each frame in frames of the finest pathway (SlowFast: ``sampling.slow_indices`` for
+    Slow, ``range(alpha * T)`` for Fast); default: each pathway spread evenly over the finest one's frames.
+    Beyond ``max_columns`` moments, the coarsest pathway's are kept and the rest thinned evenly. Returns the Figure.
     """
     import numpy as np
     from matplotlib.figure import Figure
 
     from .gradcam import overlay
 
-    columns = min(max_frames, max(len(f) for f in frames))
-    fig = Figure(figsize=(1.1 * columns + 0.6, 1.25 * len(frames)))
-    axes = fig.subplots(len(frames), columns, squeeze=False)
-    for row, (pathway_frames, cam, name) in enumerate(zip(frames, cams, names, strict=False)):
-        picks = np.linspace(0, len(pathway_frames) - 1, min(columns, len(pathway_frames))).round().astype(int)
-        blended = overlay(np.asarray(pathway_frames)[picks], np.asarray(cam)[picks], strength)
-        for col, ax in enumerate(axes[row]):
+    longest = max(len(f) for f in frames)
+    times = [np.asarray(t).tolist() for t in times] if times is not None else \
+        [np.linspace(0, longest - 1, len(f)).round().astype(int).tolist() for f in frames]
+    coarsest = min(times, key=len)
+    others = sorted(set().union(*times) - set(coarsest))
+    spare = max(max_columns - len(coarsest), 0)
+    if len(others) > spare:
+        others = [others[i] for i in np.linspace(0, len(others) - 1, spare).round().astype(int)] if spare else []
+    columns = sorted(set(coarsest) | set(others))
+    fig = Figure(figsize=(0.75 * len(columns) + 0.7, 0.95 * len(frames) + 0.5))
+    axes = fig.subplots(len(frames), len(columns), squeeze=False)
+    for row, (pathway_frames, cam, when, name) in enumerate(zip(frames, cams, times, names, strict=False)):
+        blended = overlay(np.asarray(pathway_frames), np.asarray(cam), strength)
+        for ax, moment in zip(axes[row], columns, strict=True):
             ax.axis("off")
-            if col < len(picks):
-                ax.imshow(blended[col])
-                ax.set_title(f"t={picks[col]}", fontsize=7)
+            if row == 0:
+                ax.set_title(f"t={moment}", fontsize=7)
+            if moment in when:
+                ax.imshow(blended[when.index(moment)])
         axes[row][0].text(-0.15, 0.5, f"{name}\n{len(pathway_frames)} frames", transform=axes[row][0].transAxes,
                           ha="right", va="center", fontsize=8, color=PATHWAY_COLORS.get(name.lower(), "0.2"))
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.subplots_adjust(left=0.1, right=0.99, top=0.78 if title else 0.88, bottom=0.02, wspace=0.05, hspace=0.3)
+    fig.subplots_adjust(left=0.1, right=0.99, top=0.8 if title else 0.9, bottom=0.02, wspace=0.05, hspace=0.1)
     return fig
 
 

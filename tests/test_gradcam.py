@@ -116,3 +116,4 @@ def test_overlay():
     assert np.array_equal(overlay(frames, cam, strength=0.0), frames)
     with pytest.raises(ValueError, match="must agree"):
         overlay(frames, cam[:1])
+

@@ -3,6 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from slowfast_lite import models, viz  # noqa: E402
@@ -38,3 +39,16 @@ def test_network_diagram_follows_the_config(ax):
     viz.plot_network(ax, "slowfast_r50_4x16_nl")
     texts = [t.get_text() for t in ax.texts]
     assert "res3\n+2 non-local" in texts and "res4\n+3 non-local" in texts
+
+
+def test_pathway_cams_figure_puts_each_frame_in_the_column_of_its_moment():
+    slow, fast = np.full((4, 8, 8, 3), 200, np.uint8), np.full((16, 8, 8, 3), 100, np.uint8)
+    cams = [np.ones((4, 8, 8)), np.zeros((16, 8, 8))]
+    fig = viz.plot_pathway_cams([slow, fast], cams, times=[[0, 5, 10, 15], list(range(16))])
+    slow_row, fast_row = np.array(fig.axes).reshape(2, 16)
+    assert [ax.get_title() for ax in slow_row] == [f"t={t}" for t in range(16)]
+    assert [t for t, ax in enumerate(slow_row) if ax.images] == [0, 5, 10, 15]
+    assert all(ax.images for ax in fast_row)
+    thinned = viz.plot_pathway_cams([slow, fast], cams, times=[[0, 5, 10, 15], list(range(16))], max_columns=8)
+    titles = [ax.get_title() for ax in np.array(thinned.axes).reshape(2, 8)[0]]
+    assert len(titles) == 8 and {"t=0", "t=5", "t=10", "t=15"} <= set(titles)
