@@ -13,7 +13,6 @@ Nothing here runs code from a file: torch files go through ``torch.load(weights_
 through an unpickler that admits numpy arrays and plain containers only.
 """
 
-import io
 import os
 import pickle
 import re
@@ -25,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from slowfast_lite import utils
 
 # Files of the reference model zoos that fit our named configs (Kinetics-400, 400 classes).
 # PySlowFast: https://dl.fbaipublicfiles.com/pyslowfast/model_zoo/kinetics400/<file>
@@ -434,18 +435,8 @@ def load_model(path, name=None, device="cpu"):
 def atomic_save(obj, path):
     """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        buffer = io.BytesIO()
-        torch.save(obj, buffer)
-        with open(tmp, "wb") as f:
-            f.write(buffer.getbuffer())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with utils.atomic_write(path, fsync=True) as partial:
+        torch.save(obj, partial)
     return path
 
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from slowfast_lite import recipes
+from slowfast_lite import recipes, utils
 
 RECORD_ENV = "SLOWFAST_LITE_RECORD"  # json file that record() writes to, set by the runner per notebook
 STATS_ENV = "SLOWFAST_LITE_STATS"  # json file the kernel probe writes peak memory to
@@ -54,9 +54,8 @@ def record(key: str, value):
         except TypeError as err:
             raise TypeError(f"course.record({key!r}, ...): value of type {type(value).__name__} is not a "
                             "number, string, list or dict") from err
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-        tmp.replace(path)
+        with utils.atomic_write(path) as partial:
+            partial.write_text(json.dumps(data, indent=1, sort_keys=True))
     return value
 
 
@@ -376,9 +375,7 @@ def _write_report(report: CourseReport, out: Path) -> None:
 def _run_facts() -> dict:
     import torch
 
-    from slowfast_lite.utils import pick_device
-
-    device = pick_device("auto")
+    device = utils.pick_device("auto")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
     return {"device": f"{device.type} ({name})", "cpu threads": torch.get_num_threads(), "torch": torch.__version__,
             "python": platform.python_version(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}

@@ -15,7 +15,6 @@ import argparse
 import dataclasses
 import functools
 import json
-import os
 import sys
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,7 +24,7 @@ import av
 import numpy as np
 import torch
 
-from . import checkpoints, sampling, transforms, video
+from . import checkpoints, sampling, transforms, utils, video
 from .data.kinetics import grayscale
 
 
@@ -273,8 +272,7 @@ def annotate_video(path, predictions, out, labels=None, k=3, min_height=240, chu
     scale, height, width = _display_size(info.height, info.width, min_height)
     owner = nearest_window(predictions, info.frames)
     captions = [[f"{class_name(c, labels)} {prob:.0%}" for c, prob in p.top(k)] for p in predictions]
-    partial = out.with_name(f".{out.stem}.partial{out.suffix}")
-    try:
+    with utils.atomic_write(out) as partial:
         with av.open(str(partial), mode="w") as container:
             stream = container.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -287,9 +285,6 @@ def annotate_video(path, predictions, out, labels=None, k=3, min_height=240, chu
                     rgb = draw_caption(big, captions[owner[i]])
                     container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
             container.mux(stream.encode())
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
     return out
 
 
@@ -334,10 +329,8 @@ def cli(argv) -> int:
     if not args.checkpoint:
         print(NO_CHECKPOINT, file=sys.stderr)
         return 2
-    from .utils import pick_device
-
     try:
-        model, view = load_model(args.model, args.checkpoint, pick_device(args.device))
+        model, view = load_model(args.model, args.checkpoint, utils.pick_device(args.device))
         view = dataclasses.replace(view, crop_size=args.crop or view.crop_size,
                                    short_side=args.short_side or (None if args.crop else view.short_side))
         labels = read_labels(args.labels, model.config.num_classes) if args.labels else None

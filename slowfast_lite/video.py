@@ -13,14 +13,14 @@ reads as the shorter video it still holds, and damaged VP9 data cannot be told f
 """
 
 import functools
-import os
-import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+
+from slowfast_lite import utils
 
 
 class VideoDecodeError(Exception):
@@ -73,9 +73,7 @@ def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420
         times = np.asarray(times, dtype=np.float64)
         if times.shape != (len(frames),) or np.any(np.diff(times) <= 0):
             raise ValueError(f"{path}: times must hold one increasing time per frame ({len(frames)})")
-    # A temporary file of this writer's own beside the target (the suffix picks the container), renamed at the end.
-    partial = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
-    try:
+    with utils.atomic_write(path) as partial:  # the suffix, kept, picks the container
         with av.open(str(partial), mode="w", options={"fflags": "+bitexact"}) as container:  # no random ids
             stream = container.add_stream(codec, rate=rate)
             stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
@@ -95,9 +93,6 @@ def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420
                     frame.pts = round(times[i] / stream.codec_context.time_base)
                 container.mux(stream.encode(frame))
             container.mux(stream.encode())
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 

@@ -48,8 +48,6 @@ def write_clip(path, frames: np.ndarray, fps: float, gop: int | None = None) -> 
 
     ``gop`` defaults to one keyframe a second, as in most real data sets.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     return video.write_video(path, frames, fps, gop=gop or max(1, round(fps)))
 
 
