@@ -25,7 +25,6 @@ import numpy as np
 import torch
 
 from . import checkpoints, sampling, transforms, utils, video
-from .data.kinetics import grayscale
 
 
 class DemoError(ValueError):
@@ -147,10 +146,7 @@ def window_inputs(frames, config, view=View()):
     clip = transforms.to_clip(frames)
     clip = transforms.center_crop(transforms.short_side_scale(clip, view.short_side or crop_size), crop_size)
     clip = transforms.normalize(clip, view.mean, view.std)
-    fast = grayscale(clip) if view.fast_grayscale else clip
-    if config.pathways == "slowfast":
-        return [sampling.pack_pathways(clip, config.alpha)[0], fast]
-    return [fast if config.pathways == "fast" else clip]
+    return transforms.to_pathways(clip, config.pathways, config.alpha, view.fast_grayscale)
 
 
 def predict_video(model, path, stride=None, view=None, batch_size=4, progress=False):

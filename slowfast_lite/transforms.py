@@ -1,4 +1,5 @@
-"""Spatial transforms of clips (C, T, H, W), PySlowFast's recipe: scale the short side, crop, flip, normalise.
+"""Transforms of clips (C, T, H, W), PySlowFast's recipe: scale the short side, crop, flip, normalise; then
+grey-scale and the split of a clip into the model's pathways (``to_pathways``).
 
 Every geometric transform also moves boxes (K, 4) = (x1, y1, x2, y2) in pixels when given them, and then
 returns ``(clip, boxes)``; without boxes it returns the clip alone. Boxes use continuous pixel coordinates
@@ -15,6 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from slowfast_lite import sampling
+
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G, B in a luminance (grey) value
 MEAN = 0.45  # Kinetics RGB mean and std in [0, 1], the same for the three channels (PySlowFast)
 STD = 0.225
 
@@ -170,9 +174,27 @@ def train_augment(clip, crop_size=224, scale_range=(256, 320), flip=True, boxes=
     return _result(clip, boxes if given else None)
 
 
-def spatial_views(clip, crop_size=256, short_side=256, num_crops=3) -> list:
-    """PySlowFast's test views of one clip: short side ``short_side``, then 3 uniform crops (or 1 centre)."""
-    if num_crops not in (1, 3):
-        raise ValueError(f"num_crops must be 1 or 3, got {num_crops}")
-    clip = short_side_scale(clip, short_side)
-    return three_crops(clip, crop_size) if num_crops == 3 else [center_crop(clip, crop_size)]
+def grayscale(clip):
+    """Luminance of clips (..., 3, T, H, W), repeated over the 3 channels (works on normalised clips: the
+    weights sum to 1)."""
+    weights = torch.tensor(LUMA, dtype=clip.dtype, device=clip.device).view(3, 1, 1, 1)
+    return (clip * weights).sum(-4, keepdim=True).expand_as(clip).contiguous()
+
+
+def to_pathways(clip, pathways="slowfast", alpha=8, fast_grayscale=False, fast_time_difference=False) -> list:
+    """One clip (C, T, H, W) -> the model's input list.
+
+    ``"slowfast"``: ``clip`` holds the Fast frames; returns ``[slow, fast]`` (``sampling.pack_pathways``).
+    ``"slow"`` or ``"fast"``: ``clip`` is that pathway's input; returns ``[clip]``.
+    The Fast input of the paper's Table 2e, Slow keeping colour: ``fast_grayscale`` (luminance only),
+    ``fast_time_difference`` (differences of consecutive frames, after the grey-scale if both).
+    """
+    if pathways not in ("slowfast", "slow", "fast"):
+        raise ValueError(f"pathways must be 'slowfast', 'slow' or 'fast', got {pathways!r}")
+    fast = clip
+    if pathways != "slow":
+        fast = grayscale(fast) if fast_grayscale else fast
+        fast = time_difference(fast) if fast_time_difference else fast
+    if pathways == "slowfast":
+        return [sampling.pack_pathways(clip, alpha)[0], fast]
+    return [fast]

@@ -247,7 +247,7 @@ def test_keyframe_image_is_the_centre_of_the_clip(synthetic):
 
 
 def test_fast_grayscale_gives_fast_luminance_only(synthetic):
-    from slowfast_lite.data.kinetics import grayscale
+    from slowfast_lite.transforms import grayscale
 
     color, gray = dataset(synthetic)[0]["pathways"], dataset(synthetic, fast_grayscale=True)[0]["pathways"]
     assert torch.equal(gray[0], color[0])

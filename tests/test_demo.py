@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from slowfast_lite import checkpoints, demo, sampling, transforms, video
-from slowfast_lite.data.kinetics import grayscale
 from slowfast_lite.models import build_model
+from slowfast_lite.transforms import grayscale
 
 torch.set_num_threads(2)
 NUM_CLASSES = 3

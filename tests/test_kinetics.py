@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from slowfast_lite import sampling
-from slowfast_lite.data.kinetics import DatasetError, VideoClassificationDataset, grayscale, read_classnames
+from slowfast_lite.data.kinetics import DatasetError, VideoClassificationDataset, read_classnames
 from slowfast_lite.transforms import time_difference
 from slowfast_lite.video import write_video
 
@@ -87,12 +87,6 @@ def test_single_pathway_and_grayscale_fast(folder):
     assert torch.equal(fast[0], fast[1]) and not torch.equal(slow[0], slow[1])  # Slow keeps its colour
     (slow_d, fast_d), _, _ = dataset(folder, fast_grayscale=True, fast_time_difference=True)[2]
     assert torch.equal(slow_d, slow) and torch.allclose(fast_d, time_difference(fast))  # only Fast's input changes
-
-
-def test_grayscale_uses_luma_weights():
-    clip = torch.zeros(3, 1, 1, 1)
-    clip[1] = 1.0
-    assert torch.allclose(grayscale(clip), torch.full((3, 1, 1, 1), 0.587))
 
 
 def test_for_model_takes_frames_stride_alpha_and_pathways(folder):

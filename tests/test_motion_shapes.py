@@ -8,8 +8,9 @@ import pytest
 from slowfast_lite import video
 from slowfast_lite.__main__ import main
 from slowfast_lite.data import motion_shapes as ms
-from slowfast_lite.data.kinetics import LUMA, read_csv
+from slowfast_lite.data.kinetics import read_csv
 from slowfast_lite.sampling import slow_indices
+from slowfast_lite.transforms import LUMA
 
 
 def clip(name, seed=3, noise=0.0, frames=20):

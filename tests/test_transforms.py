@@ -163,15 +163,6 @@ def test_train_augment_is_seeded_and_keeps_boxes_on_the_patch():
         assert np.allclose(patch_box(out), boxes[0].tolist(), atol=1)
 
 
-@pytest.mark.parametrize("num_crops", [1, 3])
-def test_spatial_views(num_crops):
-    clip = torch.rand(3, 2, 60, 90)
-    views = T.spatial_views(clip, crop_size=40, short_side=40, num_crops=num_crops)
-    assert len(views) == num_crops and all(v.shape == (3, 2, 40, 40) for v in views)
-    scaled = T.short_side_scale(clip, 40)
-    assert torch.equal(views[num_crops // 2], T.center_crop(scaled, 40))
-
-
 def test_time_difference_keeps_only_what_changes():
     still = torch.rand(3, 1, 8, 8).expand(3, 5, 8, 8)
     assert torch.equal(T.time_difference(still), torch.zeros(3, 5, 8, 8))  # nothing moves: nothing left
@@ -179,3 +170,25 @@ def test_time_difference_keeps_only_what_changes():
     diff = T.time_difference(clip)
     assert diff.shape == clip.shape and torch.equal(diff[:, 0], torch.zeros(3, 8, 8))
     assert torch.allclose(diff[:, 1:].cumsum(1) + clip[:, :1], clip[:, 1:], atol=1e-6)  # frames come back
+
+
+def test_grayscale_uses_luma_weights_on_clips_and_batches():
+    clip = torch.zeros(3, 1, 1, 1)
+    clip[1] = 1.0
+    assert torch.allclose(T.grayscale(clip), torch.full((3, 1, 1, 1), 0.587))
+    batch = torch.rand(2, 3, 4, 5, 5)
+    assert torch.equal(T.grayscale(batch)[1], T.grayscale(batch[1]))
+
+
+def test_to_pathways_splits_a_clip_like_pack_pathways():
+    clip = torch.rand(3, 8, 6, 6)
+    slow, fast = T.to_pathways(clip, "slowfast", alpha=4)
+    assert torch.equal(fast, clip) and torch.equal(slow, clip[:, [0, 7]])  # PySlowFast: linspace(0, 7, 2)
+    slow, fast = T.to_pathways(clip, "slowfast", alpha=4, fast_grayscale=True)
+    assert torch.equal(fast, T.grayscale(clip)) and torch.equal(slow, clip[:, [0, 7]])  # Slow keeps colour
+    assert torch.equal(T.to_pathways(clip, "slow", fast_grayscale=True)[0], clip)
+    assert torch.equal(T.to_pathways(clip, "fast", fast_grayscale=True)[0], T.grayscale(clip))
+    slow, fast = T.to_pathways(clip, "slowfast", alpha=4, fast_grayscale=True, fast_time_difference=True)
+    assert torch.equal(fast, T.time_difference(T.grayscale(clip))) and torch.equal(slow, clip[:, [0, 7]])
+    with pytest.raises(ValueError, match="pathways must be"):
+        T.to_pathways(clip, "slow_fast")

@@ -19,7 +19,6 @@ from typing import NamedTuple
 import torch
 
 from slowfast_lite import sampling, transforms, video
-from slowfast_lite.data.kinetics import grayscale
 
 
 class AVAFormatError(ValueError):
@@ -327,11 +326,7 @@ class AVADataset(torch.utils.data.Dataset):
         else:
             clip, boxes = transforms.short_side_scale(clip, self.test_scale, boxes=boxes)
         clip = transforms.normalize(clip, self.mean, self.std)
-        fast = grayscale(clip) if self.fast_grayscale else clip
-        if self.pathways == "slowfast":
-            pathways = [sampling.pack_pathways(clip, self.alpha)[0], fast]
-        else:
-            pathways = [fast if self.pathways == "fast" else clip]
+        pathways = transforms.to_pathways(clip, self.pathways, self.alpha, self.fast_grayscale)
 
         labels = torch.zeros(len(entries), self.num_classes)
         for i, (_, actions, _) in enumerate(entries):

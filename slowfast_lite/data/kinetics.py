@@ -228,22 +228,6 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
             clip = transforms.short_side_scale(clip, self.test_scale)
             clip = transforms.uniform_crop(clip, self.test_crop_size, 1 if self.num_crops == 1 else crop_index)
         clip = transforms.normalize(clip, self.mean, self.std)
-        if self.pathways == "slow":
-            return [clip]
-        fast = grayscale(clip) if self.fast_grayscale else clip
-        if self.fast_time_difference:
-            fast = transforms.time_difference(fast)
-        if self.pathways == "fast":
-            return [fast]
-        slow, _ = sampling.pack_pathways(clip, self.alpha)
-        return [slow, fast]
+        return transforms.to_pathways(clip, self.pathways, self.alpha, self.fast_grayscale,
+                                      self.fast_time_difference)
 
-
-LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601
-
-
-def grayscale(clip):
-    """Luminance of a clip (3, T, H, W), repeated over the 3 channels (works on normalised clips: the
-    weights sum to 1)."""
-    weights = torch.tensor(LUMA, dtype=clip.dtype).view(3, 1, 1, 1)
-    return (clip * weights).sum(0, keepdim=True).expand_as(clip).contiguous()

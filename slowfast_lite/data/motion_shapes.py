@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slowfast_lite import utils
+from slowfast_lite import transforms, utils
 from slowfast_lite.data import draw
 from slowfast_lite.data.synthetic import write_clip
 
@@ -50,7 +50,7 @@ SPLITS = ("train", "val", "test")
 
 # angle (degrees) of each hue in the chroma plane orthogonal to luminance (red at 45 means [1, .33, .04] at 0.5)
 _HUE_ANGLE = {"red": 45.0, "green": 135.0, "blue": 225.0, "purple": 315.0}
-_LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights, the ones a grey-scale conversion uses
+_LUMA = np.array(transforms.LUMA)  # the weights of the grey-scale conversion
 _SHAPES = ("disk", "square", "triangle", "cross")
 
 
