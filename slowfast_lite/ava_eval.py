@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slowfast_lite.data.ava import AVAFormatError, read_ava_csv, read_exclusions, read_label_map
+from slowfast_lite.data.ava_files import AVAFormatError, read_ava_csv, read_exclusions, read_label_map
 
 
 def box_iou(boxes_a, boxes_b):
@@ -77,7 +77,7 @@ def _rows(source, kind):
 def frame_map(groundtruth, detections, label_map, exclusions=None, iou_threshold=0.5, top_k_per_keyframe=None):
     """Frame-mAP of AVA detections.
 
-    groundtruth, detections: csv paths or lists of :class:`~slowfast_lite.data.ava.AVARow` (detections need a
+    groundtruth, detections: csv paths or lists of :class:`~slowfast_lite.data.ava_files.AVARow` (detections need a
     score). label_map: pbtxt path, or the evaluated class ids (a dict id -> name works). exclusions: csv path or a
     set of (video_id, timestamp), or None.
     Returns (mAP, {action_id: AP}) over the evaluated classes that have ground truth.

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from slowfast_lite import ava_eval, checkpoints, utils
-from slowfast_lite.data.ava import AVARow
+from slowfast_lite.data.ava_files import AVARow
 from slowfast_lite.models import build_model
 
 

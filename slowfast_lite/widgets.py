@@ -296,7 +296,7 @@ class DetectionExplorer:
     """
 
     def __init__(self, dataset, detections, threshold: float = 0.5, groundtruth: bool = True, scale: int = 4):
-        from slowfast_lite.data.ava import boxes_by_keyframe, read_ava_csv
+        from slowfast_lite.data.ava_files import boxes_by_keyframe, read_ava_csv
 
         self.dataset, self.scale = dataset, scale
         self.truth = boxes_by_keyframe(r for r in read_ava_csv(dataset.annotations) if r.action_id in

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from slowfast_lite.data import read_ava_csv, read_label_map, write_ava_csv
-from slowfast_lite.data.ava import AVAFormatError, AVARow, read_exclusions, write_exclusions, write_label_map
+from slowfast_lite.data.ava_files import AVAFormatError, AVARow, read_exclusions, write_exclusions, write_label_map
 
 OFFICIAL_ROWS = """\
 -5KQ66BBWC4,0902,0.077,0.151,0.283,0.811,80,1
@@ -184,7 +184,7 @@ def test_for_model_takes_the_clip_from_the_config(synthetic):
 
 
 def test_proposals_take_the_actions_of_the_person_they_overlap(synthetic):
-    from slowfast_lite.data.ava import box_iou_matrix
+    from slowfast_lite.ava_eval import box_iou
 
     ds = dataset(synthetic, proposals=synthetic.proposals("train"), boxes="proposals", score_threshold=0.8)
     truth = read_ava_csv(synthetic.annotations("train"))
@@ -197,7 +197,7 @@ def test_proposals_take_the_actions_of_the_person_they_overlap(synthetic):
                 people.setdefault(r.box, set()).add(r.action_id)
         for box, actions, score in entries:
             assert score >= 0.8
-            iou = box_iou_matrix([box], list(people))[0]
+            iou = box_iou([box], list(people))[0]
             best = list(people.values())[int(iou.argmax())]
             assert actions == (best if iou.max() >= 0.5 else set())
     both = dataset(synthetic, proposals=synthetic.proposals("train"), training=True)

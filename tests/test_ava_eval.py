@@ -1,5 +1,7 @@
 import math
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -7,7 +9,7 @@ import pytest
 from slowfast_lite import ava_eval
 from slowfast_lite.__main__ import main
 from slowfast_lite.ava_eval import average_precision, box_iou, frame_map, match_keyframe, precision_recall
-from slowfast_lite.data.ava import AVARow, write_ava_csv, write_exclusions, write_label_map
+from slowfast_lite.data.ava_files import AVARow, write_ava_csv, write_exclusions, write_label_map
 
 A = (0.1, 0.1, 0.3, 0.5)  # two well separated person boxes
 B = (0.6, 0.2, 0.9, 0.8)
@@ -205,3 +207,19 @@ def test_cli_names_the_bad_file(files, capsys):
                          "--detections", str(files / "bad.csv")])
     assert code == 1
     assert "bad.csv:2" in capsys.readouterr().err
+
+
+def test_runs_without_torch_and_pyav(files):
+    """The evaluator is NumPy only: scoring AVA files must work where torch and PyAV are not installed."""
+    script = ("import sys\n"
+              "sys.modules['torch'] = sys.modules['av'] = None  # importing either now fails\n"
+              "from slowfast_lite.__main__ import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    args = ["ava-eval", "--labelmap", "labels.pbtxt", "--groundtruth", "gt.csv", "--detections", "det.csv",
+            "--exclusions", "excluded.csv"]
+    done = subprocess.run([sys.executable, "-c", script, *args], cwd=files, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "mAP@0.5 0.7500 over 2 classes" in done.stdout
+    blocked = subprocess.run([sys.executable, "-c", "import sys; sys.modules['torch'] = None; import torch"],
+                             capture_output=True, text=True)
+    assert "import of torch halted" in blocked.stderr  # the blocker itself works

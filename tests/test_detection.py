@@ -6,7 +6,7 @@ import torch
 from slowfast_lite import ava_eval, detection, train
 from slowfast_lite.data import AVADataset
 from slowfast_lite.data import synthetic_ava as sa
-from slowfast_lite.data.ava import AVARow
+from slowfast_lite.data.ava_files import AVARow
 from slowfast_lite.models import build_model
 
 

@@ -5,7 +5,7 @@ from slowfast_lite import video
 from slowfast_lite.__main__ import main
 from slowfast_lite.data import read_ava_csv, read_label_map
 from slowfast_lite.data import synthetic_ava as sa
-from slowfast_lite.data.ava import read_exclusions
+from slowfast_lite.data.ava_files import read_exclusions
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +46,12 @@ def test_every_actor_is_annotated_with_plausible_actions(data):
 
 
 def test_proposals_cover_most_people_above_the_threshold(data):
-    from slowfast_lite.data.ava import box_iou_matrix
+    from slowfast_lite.ava_eval import box_iou
 
     truth = read_ava_csv(data.annotations("train"))
     proposals = [p for p in read_ava_csv(data.proposals("train"), kind="detections") if p.score >= 0.8]
     boxes = {(r.key, r.box) for r in truth}
-    found = sum(any(p.key == key and box_iou_matrix([p.box], [box])[0, 0] >= 0.5 for p in proposals)
+    found = sum(any(p.key == key and box_iou([p.box], [box])[0, 0] >= 0.5 for p in proposals)
                 for key, box in boxes)
     assert found >= 0.6 * len(boxes)
 

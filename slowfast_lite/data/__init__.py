@@ -7,9 +7,9 @@ _EXPORTS = {
     "MotionShapes": "motion_shapes",
     "VideoClassificationDataset": "kinetics",
     "AVADataset": "ava",
-    "read_ava_csv": "ava",
-    "write_ava_csv": "ava",
-    "read_label_map": "ava",
+    "read_ava_csv": "ava_files",
+    "write_ava_csv": "ava_files",
+    "read_label_map": "ava_files",
 }
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from slowfast_lite import utils, video
 from slowfast_lite.data import draw
-from slowfast_lite.data.ava import AVARow, write_ava_csv, write_exclusions, write_label_map
+from slowfast_lite.data.ava_files import AVARow, write_ava_csv, write_exclusions, write_label_map
 
 ACTIONS = {1: "raise arms", 2: "carry object", 3: "walk", 4: "clap", 5: "jog", 6: "crouch"}
 EVALUATED = (1, 2, 3, 4, 5)  # like AVA's 60 of 80, the rare class is annotated but not evaluated
