@@ -9,13 +9,9 @@ import numpy as np
 import torch
 
 from slowfast_lite import flops, models
+from slowfast_lite.exercises import verdict
 
 STAGE_MODULES = {"conv1": "s1", "pool1": "s1", "res2": "s2", "res3": "s3", "res4": "s4", "res5": "s5"}
-
-
-def _verdict(ok: bool, good: str, bad: str) -> bool:
-    print(("correct: " + good) if ok else ("not yet: " + bad))
-    return ok
 
 
 def _missing(answer) -> bool:
@@ -54,7 +50,7 @@ def check_block_params(answer, stage: int = 4, block: int = 0, model: str = "slo
     res = getattr(getattr(net, f"s{stage}"), f"pathway{pathway}_res{block}")
     expected = flops.count_parameters(res)
     if int(answer) == expected:
-        return _verdict(True, f"block {block} of res{stage} has {expected:,} parameters", "")
+        return verdict(True, f"block {block} of res{stage} has {expected:,} parameters", "")
     bn = sum(p.numel() for m in res.modules() if isinstance(m, torch.nn.BatchNorm3d) for p in m.parameters())
     a = res.branch2.a
     no_temporal = a.weight.numel() // a.kernel_size[0] * (a.kernel_size[0] - 1)
@@ -66,7 +62,7 @@ def check_block_params(answer, stage: int = 4, block: int = 0, model: str = "slo
                                                      expected - flops.count_parameters(res.branch1)
                                                      - flops.count_parameters(res.branch1_bn)):
         print("hint: block 0 has a projection shortcut (branch1 conv + its BN)")
-    return _verdict(False, "", f"{int(answer):,} is not the count ({int(answer) - expected:+,} off)")
+    return verdict(False, "", f"{int(answer):,} is not the count ({int(answer) - expected:+,} off)")
 
 
 def check_output_shape(shape, model: str = "slow_r50_8x8", stage: str = "res5", crop: int = 256,
@@ -77,12 +73,12 @@ def check_output_shape(shape, model: str = "slow_r50_8x8", stage: str = "res5", 
     expected = _shape_of(model, stage, crop, pathway)
     got = tuple(int(x) for x in shape)
     if got == expected:
-        return _verdict(True, f"{pathway} {stage} of {model} at {crop}^2 outputs (C, T, H, W) = {expected}", "")
+        return verdict(True, f"{pathway} {stage} of {model} at {crop}^2 outputs (C, T, H, W) = {expected}", "")
     if len(got) == 4 and got[1] != expected[1]:
         print("hint: no layer has a temporal stride, so T is the pathway's input frames all the way")
     elif len(got) == 4 and got[2:] != expected[2:]:
         print(f"hint: the stem divides H and W by 4, res3, res4 and res5 by 2 each: {crop} / 32 after res5")
-    return _verdict(False, "", f"{got} is not the shape (C, T, H, W)")
+    return verdict(False, "", f"{got} is not the shape (C, T, H, W)")
 
 
 def check_temporal_kernel_cost(gmacs, model: str = "slow_r50_4x16", crop: int = 224) -> bool:
@@ -96,9 +92,9 @@ def check_temporal_kernel_cost(gmacs, model: str = "slow_r50_4x16", crop: int = 
     expected = more - base
     if _close(gmacs, expected / 2, 0.02):
         print("hint: kernel 3 instead of 1 triples the cost of conv a: the extra is twice its 1-frame cost")
-    return _verdict(_close(gmacs, expected, 0.01),
-                    f"temporal kernels in res2-3 add {expected:.2f} GMACs ({expected / base:.0%} of {base:.2f})",
-                    f"{float(gmacs):.3g} GMACs is off: only the a convs of res2 and res3 change")
+    return verdict(_close(gmacs, expected, 0.01),
+                   f"temporal kernels in res2-3 add {expected:.2f} GMACs ({expected / base:.0%} of {base:.2f})",
+                   f"{float(gmacs):.3g} GMACs is off: only the a convs of res2 and res3 change")
 
 
 # --------------------------------------------------------------------------------------- 03 Fast pathway
@@ -111,12 +107,12 @@ def check_paper_symbols(T, tau, num_frames: int = 32, sampling_rate: int = 2, al
     expected = (num_frames // alpha, sampling_rate * alpha)
     got = (int(T), int(tau))
     if got == expected:
-        return _verdict(True, f"T = {expected[0]}, tau = {expected[1]}: the model is '{expected[0]}x{expected[1]}'", "")
+        return verdict(True, f"T = {expected[0]}, tau = {expected[1]}: the model is '{expected[0]}x{expected[1]}'", "")
     if got == (num_frames, sampling_rate):
         print("hint: NUM_FRAMES and SAMPLING_RATE describe the Fast pathway's clip, not the Slow one's")
     elif got == expected[::-1]:
         print("hint: T counts frames, tau is the stride between them")
-    return _verdict(False, "", f"(T, tau) = {got} is not it; T = NUM_FRAMES / ALPHA")
+    return verdict(False, "", f"(T, tau) = {got} is not it; T = NUM_FRAMES / ALPHA")
 
 
 def check_fast_channels(channels, beta: float = 1 / 4, model: str = "slowfast_r50_4x16") -> bool:
@@ -129,7 +125,7 @@ def check_fast_channels(channels, beta: float = 1 / 4, model: str = "slowfast_r5
         print("hint: five numbers: conv1 first, then res2..res5")
     elif got == [int(c * beta) for c in (64, 64, 128, 256, 512)]:
         print("hint: those are the bottleneck widths; a stage outputs 4x its bottleneck width")
-    return _verdict(got == expected, f"Fast widths at beta = {beta:g}: {expected}", f"{got} is not the list")
+    return verdict(got == expected, f"Fast widths at beta = {beta:g}: {expected}", f"{got} is not the list")
 
 
 def check_fast_share(share, model: str = "slowfast_r50_8x8", crop: int = 224) -> bool:
@@ -142,8 +138,8 @@ def check_fast_share(share, model: str = "slowfast_r50_8x8", crop: int = 224) ->
         print("hint: give a fraction (0.25), not a percentage (25)")
     elif _close(share, totals["fast"] / (totals["fast"] + totals["slow"]), 0.003):
         print("hint: the total includes the lateral connections and the head")
-    return _verdict(_close(share, expected, 0.01), f"the Fast pathway takes {expected:.1%} of {model}'s "
-                    f"{sum(totals.values()):.2f} GMACs", f"{float(share):.3g} is not the share")
+    return verdict(_close(share, expected, 0.01), f"the Fast pathway takes {expected:.1%} of {model}'s "
+                   f"{sum(totals.values()):.2f} GMACs", f"{float(share):.3g} is not the share")
 
 
 # --------------------------------------------------------------------------------------- 04 lateral connections
@@ -158,15 +154,15 @@ def check_slow_in_channels(channels, fusion: str = "tsample", model: str = "slow
     expected.append(net.head.projection.in_features)
     got = [int(c) for c in channels]
     if got == expected:
-        return _verdict(True, f"with {fusion}: Slow stages read {expected[:4]}, the head {expected[4]}", "")
+        return verdict(True, f"with {fusion}: Slow stages read {expected[:4]}, the head {expected[4]}", "")
     if len(got) != 5:
-        return _verdict(False, "", f"give 5 numbers (res2, res3, res4, res5, head), got {len(got)}")
+        return verdict(False, "", f"give 5 numbers (res2, res3, res4, res5, head), got {len(got)}")
     plain = _meta_model(model, fusion="none")
     if got[:4] == expected[:4]:
         print("hint: there is no lateral connection after res5; the head concatenates the two pooled pathways")
     elif got[:4] == [getattr(plain, f"s{k}").pathway0_res0.branch2.a.in_channels for k in range(2, 6)]:
         print("hint: each Slow stage also reads what the lateral connection before it concatenated")
-    return _verdict(False, "", f"{got} is not it")
+    return verdict(False, "", f"{got} is not it")
 
 
 def check_time_to_channel(fn) -> bool:
@@ -177,15 +173,15 @@ def check_time_to_channel(fn) -> bool:
         expected = models.time_to_channel(fast, alpha)
         got = fn(fast.clone(), alpha)
         if tuple(got.shape) != tuple(expected.shape):
-            return _verdict(False, "", f"shape {tuple(got.shape)} for input {shape} and alpha {alpha}; "
-                                       f"expected {tuple(expected.shape)} = (N, alpha*C, T, H, W)")
+            return verdict(False, "", f"shape {tuple(got.shape)} for input {shape} and alpha {alpha}; "
+                                      f"expected {tuple(expected.shape)} = (N, alpha*C, T, H, W)")
         if not torch.equal(got, expected):
             if torch.equal(got, fast.reshape(expected.shape)):
                 print("hint: a plain reshape mixes channels and frames; split time into (T, alpha) and move "
                       "alpha next to the channels first")
-            return _verdict(False, "", f"values differ for input {shape}: channel c*alpha + j at Slow step t "
-                                       "must hold Fast channel c at frame alpha*t + j")
-    return _verdict(True, "your time-to-channel matches the package on three shapes", "")
+            return verdict(False, "", f"values differ for input {shape}: channel c*alpha + j at Slow step t "
+                                      "must hold Fast channel c at frame alpha*t + j")
+    return verdict(True, "your time-to-channel matches the package on three shapes", "")
 
 
 def check_lateral_params(answer, kernel: int = 7, model: str = "slowfast_r50_4x16") -> bool:
@@ -196,10 +192,10 @@ def check_lateral_params(answer, kernel: int = 7, model: str = "slowfast_r50_4x1
     laterals = [getattr(net, f"s{k}_fuse") for k in range(1, 5)]
     expected = sum(flops.count_parameters(m) for m in laterals)
     if int(answer) == expected:
-        return _verdict(True, f"the four laterals hold {expected:,} parameters with kernel {kernel}", "")
+        return verdict(True, f"the four laterals hold {expected:,} parameters with kernel {kernel}", "")
     if int(answer) == expected - sum(flops.count_parameters(m.bn) for m in laterals):
         print("hint: each lateral has a BN on its 2*beta*C outputs: a weight and a bias per channel")
-    return _verdict(False, "", f"{int(answer):,} is not the count ({int(answer) - expected:+,} off)")
+    return verdict(False, "", f"{int(answer):,} is not the count ({int(answer) - expected:+,} off)")
 
 
 # --------------------------------------------------------------------------------------- 05 the network
@@ -215,8 +211,8 @@ def check_view_gmacs(gmacs, model: str = "slowfast_r50_8x8", crop: int = 256, vi
         print("hint: the test views are 256^2, not 224^2: the cost grows with H * W")
     elif _close(gmacs, one):
         print(f"hint: that is one view; the video is tested with {views}")
-    return _verdict(_close(gmacs, expected), f"{views} views x {one:.2f} = {expected:,.1f} GMACs per video",
-                    f"{float(gmacs):,.1f} GMACs is off")
+    return verdict(_close(gmacs, expected), f"{views} views x {one:.2f} = {expected:,.1f} GMACs per video",
+                   f"{float(gmacs):,.1f} GMACs is off")
 
 
 def check_param_count(answer, model: str = "slowfast_r50_4x16", num_classes: int = 174) -> bool:
@@ -226,10 +222,10 @@ def check_param_count(answer, model: str = "slowfast_r50_4x16", num_classes: int
     net = _meta_model(model, num_classes=num_classes)
     expected = flops.count_parameters(net)
     if int(answer) == expected:
-        return _verdict(True, f"{model} with {num_classes} classes has {expected:,} parameters", "")
+        return verdict(True, f"{model} with {num_classes} classes has {expected:,} parameters", "")
     if int(answer) == expected - num_classes:
         print("hint: the linear layer has a bias per class too")
-    return _verdict(False, "", f"{int(answer):,} is not the count ({int(answer) - expected:+,} off)")
+    return verdict(False, "", f"{int(answer):,} is not the count ({int(answer) - expected:+,} off)")
 
 
 def check_head_features(answer, model: str = "slowfast_r50_4x16", beta: float = 1 / 4) -> bool:
@@ -238,5 +234,5 @@ def check_head_features(answer, model: str = "slowfast_r50_4x16", beta: float = 
         return False
     expected = _meta_model(model, beta=beta).head.projection.in_features
     if int(answer) == expected:
-        return _verdict(True, f"{model} with beta = {beta:g}: the head reads {expected} features", "")
-    return _verdict(False, "", f"{int(answer)} is not it: add the res5 widths of the pathways the model has")
+        return verdict(True, f"{model} with beta = {beta:g}: the head reads {expected} features", "")
+    return verdict(False, "", f"{int(answer)} is not it: add the res5 widths of the pathways the model has")

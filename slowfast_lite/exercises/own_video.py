@@ -6,14 +6,10 @@ Each ``check_*`` prints what is right or wrong about an answer and returns True 
 import torch
 
 from slowfast_lite import checkpoints, demo, gradcam
+from slowfast_lite.exercises import verdict
 
 CAFFE2_NAMES = ["t_conv1_w", "res_conv1_bn_riv", "res4_2_branch2a_w", "t_res3_0_branch1_bn_s",
                 "t_res4_5_branch2c_bn_subsample_w", "pred_b"]
-
-
-def _verdict(ok: bool, good: str, bad: str) -> bool:
-    print(("correct: " + good) if ok else ("not yet: " + bad))
-    return ok
 
 
 def check_caffe2_names(answers: dict) -> bool:
@@ -31,7 +27,7 @@ def check_caffe2_names(answers: dict) -> bool:
         print("hint: _riv holds BN's running variance; the stem is s1.pathway{P}_stem")
     if "t_res4_5_branch2c_bn_subsample_w" in wrong:
         print("hint: '..._subsample' convs are the lateral connections: s{K}_fuse.conv_f2s")
-    return _verdict(not wrong, f"all {len(CAFFE2_NAMES)} names convert", f"{len(wrong)} of {len(CAFFE2_NAMES)} differ")
+    return verdict(not wrong, f"all {len(CAFFE2_NAMES)} names convert", f"{len(wrong)} of {len(CAFFE2_NAMES)} differ")
 
 
 def check_window_starts(fn) -> bool:
@@ -45,9 +41,9 @@ def check_window_starts(fn) -> bool:
                 print("hint: the last window must end on the last frame: add a start at length - window")
             if length < window:
                 print("hint: a video shorter than a window gets one window at 0")
-            return _verdict(False, "", f"length {length}, window {window}, stride {stride}: {got[:6]} vs "
-                                       f"{expected[:6]}")
-    return _verdict(True, "windows every stride frames, the last one flush with the end", "")
+            return verdict(False, "", f"length {length}, window {window}, stride {stride}: {got[:6]} vs "
+                                      f"{expected[:6]}")
+    return verdict(True, "windows every stride frames, the last one flush with the end", "")
 
 
 def check_cam(fn) -> bool:
@@ -58,11 +54,11 @@ def check_cam(fn) -> bool:
     expected = gradcam.cam_from(activation, gradient)
     got = fn(activation.clone(), gradient.clone())
     if tuple(got.shape) != tuple(expected.shape):
-        return _verdict(False, "", f"shape {tuple(got.shape)}; want (N, T, H, W) = {tuple(expected.shape)}: "
-                                   "sum the weighted channels over dim 1")
+        return verdict(False, "", f"shape {tuple(got.shape)}; want (N, T, H, W) = {tuple(expected.shape)}: "
+                                  "sum the weighted channels over dim 1")
     if torch.allclose(got * expected.sum() / got.sum().clamp_min(1e-12), expected, atol=1e-5):
         hint = "" if torch.allclose(got, expected, atol=1e-5) else " (up to a constant: mean, not sum, of gradients)"
-        return _verdict(True, "weights = mean gradient per channel, weighted sum, ReLU" + hint, "")
+        return verdict(True, "weights = mean gradient per channel, weighted sum, ReLU" + hint, "")
     if (got < 0).any():
         print("hint: keep only the positive part (ReLU): Grad-CAM shows evidence for the class")
-    return _verdict(False, "", "weights are the gradient averaged over (T, H, W), one per channel and clip")
+    return verdict(False, "", "weights are the gradient averaged over (T, H, W), one per channel and clip")

@@ -8,11 +8,7 @@ import torch
 
 from slowfast_lite import sampling
 from slowfast_lite.data.synthetic import wrap_turn
-
-
-def _verdict(ok: bool, good: str, bad: str) -> bool:
-    print(("correct: " + good) if ok else ("not yet: " + bad))
-    return ok
+from slowfast_lite.exercises import verdict
 
 
 def check_rates(slow_per_second, fast_per_second, tau: int, alpha: int, slow_frames: int = 4,
@@ -35,8 +31,8 @@ def check_rates(slow_per_second, fast_per_second, tau: int, alpha: int, slow_fra
         print(f"Fast: {fast_per_second:.4g} is the nominal alpha * fps / tau; count the gaps of the real indices")
     elif not ok_fast:
         print(f"Fast: {fast_per_second} is off; Fast takes alpha = {alpha} frames for each Slow frame")
-    return _verdict(bool(ok_slow and ok_fast), f"Slow sees {slow:.3g} and Fast {fast:.3g} frames per second",
-                    "see the hints above")
+    return verdict(bool(ok_slow and ok_fast), f"Slow sees {slow:.3g} and Fast {fast:.3g} frames per second",
+                   "see the hints above")
 
 
 def check_cost_ratio(ratio, alpha: int, beta: float) -> bool:
@@ -44,9 +40,9 @@ def check_cost_ratio(ratio, alpha: int, beta: float) -> bool:
     expected = alpha * beta ** 2
     if np.isclose(ratio, alpha * beta, rtol=1e-3):
         print("hint: beta scales both the input and the output channels of a layer")
-    return _verdict(bool(np.isclose(ratio, expected, rtol=1e-3)),
-                    f"alpha * beta^2 = {expected:.4g}: alpha times the frames, beta^2 of the channel pairs",
-                    f"{ratio} is not the ratio; count frames x input channels x output channels")
+    return verdict(bool(np.isclose(ratio, expected, rtol=1e-3)),
+                   f"alpha * beta^2 = {expected:.4g}: alpha times the frames, beta^2 of the channel pairs",
+                   f"{ratio} is not the ratio; count frames x input channels x output channels")
 
 
 def check_fast_indices(indices, video_length: int, fps: float, clip_index: int = 0, num_clips: int = 1,
@@ -55,15 +51,15 @@ def check_fast_indices(indices, video_length: int, fps: float, clip_index: int =
     expected = sampling.clip_indices(video_length, fps, clip_index, num_clips, slow_frames, tau, alpha).tolist()
     got = [int(i) for i in np.asarray(indices).reshape(-1)]
     if len(got) != len(expected):
-        return _verdict(False, "", f"{len(got)} indices; the Fast pathway takes alpha * T = {len(expected)}")
+        return verdict(False, "", f"{len(got)} indices; the Fast pathway takes alpha * T = {len(expected)}")
     wrong = [k for k, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b]
     if wrong and max(got) > video_length - 1:
         print(f"hint: indices past the last frame ({video_length - 1}) are clamped to it")
     elif wrong:
         print("hint: torch.linspace(start, end, alpha * T) then .long() truncates; start = delta * i / num_clips")
-    return _verdict(not wrong, f"all {len(expected)} indices match PySlowFast",
-                    f"positions {wrong[:5]} differ, e.g. {got[wrong[0]] if wrong else ''} vs "
-                    f"{expected[wrong[0]] if wrong else ''}")
+    return verdict(not wrong, f"all {len(expected)} indices match PySlowFast",
+                   f"positions {wrong[:5]} differ, e.g. {got[wrong[0]] if wrong else ''} vs "
+                   f"{expected[wrong[0]] if wrong else ''}")
 
 
 def check_pack_pathways(fn, alpha: int = 8) -> bool:
@@ -74,15 +70,15 @@ def check_pack_pathways(fn, alpha: int = 8) -> bool:
         expected = sampling.pack_pathways(frames, alpha)
         got = fn(frames.clone(), alpha)
         if not isinstance(got, (list, tuple)) or len(got) != 2:
-            return _verdict(False, "", "return a list [slow, fast]")
+            return verdict(False, "", "return a list [slow, fast]")
         for name, a, b in [("slow", got[0], expected[0]), ("fast", got[1], expected[1])]:
             if tuple(a.shape) != tuple(b.shape):
-                return _verdict(False, "", f"{name} has shape {tuple(a.shape)} for input {shape}, "
-                                           f"expected {tuple(b.shape)}")
+                return verdict(False, "", f"{name} has shape {tuple(a.shape)} for input {shape}, "
+                                          f"expected {tuple(b.shape)}")
             if not torch.equal(a, b):
-                return _verdict(False, "", f"{name} holds the wrong frames for input {shape}; "
-                                           "Slow takes fast frames linspace(0, T_fast - 1, T_fast // alpha)")
-    return _verdict(True, "your pack_pathways matches the package on clips and batches", "")
+                return verdict(False, "", f"{name} holds the wrong frames for input {shape}; "
+                                          "Slow takes fast frames linspace(0, T_fast - 1, T_fast // alpha)")
+    return verdict(True, "your pack_pathways matches the package on clips and batches", "")
 
 
 def check_still_speed(degrees_per_frame, spokes: int, slow_stride: int, fast_stride: int) -> bool:
@@ -93,21 +89,21 @@ def check_still_speed(degrees_per_frame, spokes: int, slow_stride: int, fast_str
     still = abs(slow_turn) < 1e-6
     resolved = 0 < abs(fast_turn) < half
     if degrees_per_frame == 0:
-        return _verdict(False, "", "a wheel at 0 degrees per frame does not turn at all; find a speed that does")
+        return verdict(False, "", "a wheel at 0 degrees per frame does not turn at all; find a speed that does")
     if not still:
         print(f"at the Slow stride the wheel still turns {slow_turn:.3g} degrees per sample "
               f"(it looks the same after {360 / spokes:g} degrees)")
     if still and not resolved:
         print(f"the Fast step {fast_turn:.3g} degrees is not below half a spoke period ({half:g}): Fast aliases too")
-    return _verdict(still and resolved,
-                    f"{degrees_per_frame:g} degrees per frame: Slow sees it stand still, Fast sees it turn "
-                    f"{fast_turn:.3g} degrees per sample", "see above")
+    return verdict(still and resolved,
+                   f"{degrees_per_frame:g} degrees per frame: Slow sees it stand still, Fast sees it turn "
+                   f"{fast_turn:.3g} degrees per sample", "see above")
 
 
 def check_fast_limit(degrees_per_frame, spokes: int, max_gap: int) -> bool:
     """The fastest speed whose direction every step of the Fast pathway (gaps up to ``max_gap``) still tells."""
     expected = 180.0 / spokes / max_gap
-    return _verdict(bool(np.isclose(degrees_per_frame, expected, rtol=1e-3)),
-                    f"below {expected:.4g} degrees per frame every Fast step turns less than half a spoke period",
-                    f"{degrees_per_frame} is not the limit; the largest step ({max_gap} frames) must stay below "
-                    f"half of 360 / spokes degrees")
+    return verdict(bool(np.isclose(degrees_per_frame, expected, rtol=1e-3)),
+                   f"below {expected:.4g} degrees per frame every Fast step turns less than half a spoke period",
+                   f"{degrees_per_frame} is not the limit; the largest step ({max_gap} frames) must stay below "
+                   f"half of 360 / spokes degrees")

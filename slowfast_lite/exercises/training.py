@@ -8,11 +8,7 @@ import math
 import torch
 
 from slowfast_lite import sampling, train
-
-
-def _verdict(ok: bool, good: str, bad: str) -> bool:
-    print(("correct: " + good) if ok else ("not yet: " + bad))
-    return ok
+from slowfast_lite.exercises import verdict
 
 
 def check_slow_positions(positions, num_fast: int = 16, alpha: int = 4) -> bool:
@@ -20,9 +16,9 @@ def check_slow_positions(positions, num_fast: int = 16, alpha: int = 4) -> bool:
     expected = sampling.slow_indices(num_fast, alpha).tolist()
     answer = [int(p) for p in positions]
     if len(answer) != len(expected):
-        return _verdict(False, "", f"Slow takes num_fast // alpha = {len(expected)} frames, you gave {len(answer)}")
-    return _verdict(answer == expected, f"Slow sees Fast frames {expected}",
-                    f"{answer}: use linspace(0, num_fast - 1, num_fast // alpha) and truncate to integers")
+        return verdict(False, "", f"Slow takes num_fast // alpha = {len(expected)} frames, you gave {len(answer)}")
+    return verdict(answer == expected, f"Slow sees Fast frames {expected}",
+                   f"{answer}: use linspace(0, num_fast - 1, num_fast // alpha) and truncate to integers")
 
 
 def check_drift_speed(speed: float, stripe_period: float = 8.0, slow_stride: int = 5) -> bool:
@@ -31,8 +27,8 @@ def check_drift_speed(speed: float, stripe_period: float = 8.0, slow_stride: int
     aliased = speed != 0 and math.isclose(shift, round(shift), abs_tol=1e-6)
     hint = (f"between two Slow frames the stripes move {speed * slow_stride:g} px = {shift:g} periods; "
             "it must be a whole number of periods (and not zero)")
-    return _verdict(aliased, f"{speed:g} px/frame moves the stripes {round(shift)} whole period(s) per Slow step",
-                    hint)
+    return verdict(aliased, f"{speed:g} px/frame moves the stripes {round(shift)} whole period(s) per Slow step",
+                   hint)
 
 
 def check_schedule(lr_fn, epochs: int = 10, steps_per_epoch: int = 8, lr: float = 0.1, warmup_epochs: float = 2,
@@ -45,8 +41,8 @@ def check_schedule(lr_fn, epochs: int = 10, steps_per_epoch: int = 8, lr: float 
         got = float(lr_fn(step, total))
         if not math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
             phase = "warm-up" if step < warmup_epochs * steps_per_epoch else "cosine"
-            return _verdict(False, "", f"step {step} ({phase}): got {got:.6g}, expected {want:.6g}")
-    return _verdict(True, f"all {total} steps match", "")
+            return verdict(False, "", f"step {step} ({phase}): got {got:.6g}, expected {want:.6g}")
+    return verdict(True, f"all {total} steps match", "")
 
 
 def check_video_scores(aggregate_fn) -> bool:
@@ -58,8 +54,8 @@ def check_video_scores(aggregate_fn) -> bool:
     want = torch.zeros(3, 4).index_add_(0, video_index, torch.softmax(logits, dim=1))
     got = torch.as_tensor(aggregate_fn(logits, video_index, 3)).float()
     if got.shape != want.shape:
-        return _verdict(False, "", f"expected shape {tuple(want.shape)}, got {tuple(got.shape)}")
+        return verdict(False, "", f"expected shape {tuple(want.shape)}, got {tuple(got.shape)}")
     if torch.allclose(got, torch.zeros(3, 4).index_add_(0, video_index, logits), atol=1e-5):
-        return _verdict(False, "", "you summed raw logits: take the softmax of each view first")
-    return _verdict(torch.allclose(got, want, atol=1e-5), "softmax per view, summed per video",
-                    "scores differ: softmax over classes (dim 1) for each view, then add views of the same video")
+        return verdict(False, "", "you summed raw logits: take the softmax of each view first")
+    return verdict(torch.allclose(got, want, atol=1e-5), "softmax per view, summed per video",
+                   "scores differ: softmax over classes (dim 1) for each view, then add views of the same video")
