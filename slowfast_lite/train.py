@@ -156,10 +156,11 @@ class History:
     def write(self, out_dir):
         """``history.json`` and ``log.csv`` in ``out_dir`` (rewritten whole, atomically)."""
         out_dir = Path(out_dir)
-        _atomic_text(out_dir / "history.json", json.dumps(self.records, indent=1))
         keys = list(dict.fromkeys(k for r in self.records for k in r))
         lines = [",".join(keys)] + [",".join(_csv_value(r.get(k)) for k in keys) for r in self.records]
-        _atomic_text(out_dir / "log.csv", "\n".join(lines) + "\n")
+        for name, text in (("history.json", json.dumps(self.records, indent=1)), ("log.csv", "\n".join(lines) + "\n")):
+            with utils.atomic_write(out_dir / name) as partial:
+                partial.write_text(text)
 
     @classmethod
     def read(cls, out_dir):
@@ -168,13 +169,6 @@ class History:
 
 def _csv_value(value):
     return "" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def _atomic_text(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------------------------- distributed
@@ -308,8 +302,7 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
                     "epoch": epoch + 1, "model_state": model.state_dict(),
                     "optimizer_state": optimizer.state_dict(), "rng_state": torch.get_rng_state(),
                     "history": history.records, "recipe": _plain(config.recipe()),
-                    "model": _model_info(model), "data": _plain(data_settings(train_set)),
-                    "cfg": json.dumps(_plain(config.recipe()))}, checkpoint_path)
+                    "model": _model_info(model), "data": _plain(data_settings(train_set))}, checkpoint_path)
         if world > 1:
             dist.barrier()
     return history
