@@ -83,15 +83,16 @@ def clip_indices(video_length, fps, clip_index=-1, num_clips=1, slow_frames=4, t
 
 
 def frames_per_second(indices, fps) -> float:
-    """Average rate at which ``indices`` sample a ``fps`` video: (len - 1) gaps over their span, per second.
+    """Average rate at which ``indices`` sample a ``fps`` video: distinct frames, less one, over their span.
 
     PySlowFast's Slow frames of a 30-fps video ([0, 20, 40, 63] for 4x16) give 3 / 63 * 30 = 1.43 per second,
-    not 30 / tau = 1.88: ``linspace`` spreads T frames from the window's first frame to its last.
+    not 30 / tau = 1.88: ``linspace`` spreads T frames from the window's first frame to its last. A frame
+    taken twice (a stride below one frame, or a clamped short video) counts once.
     """
-    indices = [int(i) for i in indices]
-    if len(indices) < 2 or indices[-1] == indices[0]:
-        raise ValueError(f"a rate needs at least two distinct frame indices, got {indices}")
-    return (len(indices) - 1) / (indices[-1] - indices[0]) * fps
+    distinct = sorted({int(i) for i in indices})
+    if len(distinct) < 2:
+        raise ValueError(f"a rate needs at least two distinct frame indices, got {[int(i) for i in indices]}")
+    return (len(distinct) - 1) / (distinct[-1] - distinct[0]) * fps
 
 
 def pathway_rates(tau, alpha, slow_frames=4, fps=30.0, target_fps=30) -> tuple[float, float]:

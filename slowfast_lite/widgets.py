@@ -115,13 +115,15 @@ class FrameRateExplorer:
     def alpha(self) -> int:
         return self.alpha_slider.value
 
-    def _sample(self):
-        """(window, fast indices, slow indices) for the current frame, tau and alpha."""
-        n, num_fast = len(self.frames), self.alpha * self.slow_frames
-        window = sampling.window_size(num_fast, self.tau / self.alpha, self.fps)
+    def _sample(self, tau=None, alpha=None):
+        """(window, fast indices, slow indices) for the current frame at ``tau`` and ``alpha`` (default: the
+        sliders')."""
+        tau, alpha = tau or self.tau, alpha or self.alpha
+        n, num_fast = len(self.frames), alpha * self.slow_frames
+        window = sampling.window_size(num_fast, tau / alpha, self.fps)
         start = min(max(self.current - (window - 1) / 2, 0.0), max(n - window, 0.0))
         fast = sampling.fast_indices(start, start + window - 1, num_fast, n)
-        slow = fast[sampling.slow_indices(num_fast, self.alpha)]
+        slow = fast[sampling.slow_indices(num_fast, alpha)]
         # indices are the floor of float positions (PySlowFast's rule), so the window's edges are floored too
         return (int(start), min(int(start + window - 1), n - 1)), fast.numpy(), slow.numpy()
 
@@ -145,27 +147,38 @@ class FrameRateExplorer:
 
     def rates(self) -> tuple[float, float]:
         """(Slow, Fast) frames per second of video time, from the current indices (not the nominal 30 / tau)."""
-        return (sampling.frames_per_second(self.slow_indices, self.fps) if len(set(self.slow_indices)) > 1 else 0.0,
-                sampling.frames_per_second(self.fast_indices, self.fps) if len(set(self.fast_indices)) > 1 else 0.0)
+        return self._rates(self.slow_indices, self.fast_indices)
+
+    def _rates(self, slow, fast):
+        rate = lambda indices: sampling.frames_per_second(indices, self.fps) if len(set(indices)) > 1 else 0.0
+        return rate(slow), rate(fast)
+
+    def snapshots(self, taus=(8, 16, 32), alphas=(4, 8)) -> dict:
+        """What the explorer shows at the current frame for every (tau, alpha), without moving its sliders:
+        {(tau, alpha): {"window", "fast", "slow", "rates"}} (rates: Slow and Fast frames per second)."""
+        shots = {}
+        for tau in taus:
+            for alpha in alphas:
+                window, fast, slow = self._sample(tau, alpha)
+                shots[tau, alpha] = {"window": window, "fast": fast, "slow": slow, "rates": self._rates(slow, fast)}
+        return shots
 
     def small_multiples(self, taus=(8, 16, 32), alphas=(4, 8)) -> Figure:
-        """A static picture of the explorer: the timeline for every (tau, alpha), one row per tau, one column per
-        alpha, at the current frame. The sliders are set in turn and restored; returns a matplotlib Figure."""
-        before = self.tau, self.alpha
+        """A static picture of the explorer: the timeline of every (tau, alpha) at the current frame, one row per
+        tau, one column per alpha (``snapshots``); returns a matplotlib Figure."""
+        shots = self.snapshots(taus, alphas)
         fig = Figure(figsize=(4.2 * len(alphas), 1.45 * len(taus) + 0.3), dpi=80, layout="constrained")
         axes = fig.subplots(len(taus), len(alphas), squeeze=False)
-        for row, tau in enumerate(taus):
-            for col, alpha in enumerate(alphas):
-                self.tau_slider.value, self.alpha_slider.value = tau, alpha
-                ax = axes[row][col]
-                viz.plot_sampling_timeline(ax, len(self.frames), self.slow_indices, self.fast_indices,
-                                           window=self.window, current=self.current)
-                slow_rate, fast_rate = self.rates()
-                ax.set_title(f"tau={tau}, alpha={alpha}: Slow {len(self.slow_indices)} at {slow_rate:.2g}/s, "
-                             f"Fast {len(self.fast_indices)} at {fast_rate:.3g}/s", fontsize=9)
-                if row < len(taus) - 1:
-                    ax.set_xlabel("")
-        self.tau_slider.value, self.alpha_slider.value = before
+        for (tau, alpha), shot in shots.items():
+            row, col = taus.index(tau), alphas.index(alpha)
+            ax = axes[row][col]
+            viz.plot_sampling_timeline(ax, len(self.frames), shot["slow"], shot["fast"], window=shot["window"],
+                                       current=self.current)
+            slow_rate, fast_rate = shot["rates"]
+            ax.set_title(f"tau={tau}, alpha={alpha}: Slow {len(shot['slow'])} at {slow_rate:.2g}/s, "
+                         f"Fast {len(shot['fast'])} at {fast_rate:.3g}/s", fontsize=9)
+            if row < len(taus) - 1:
+                ax.set_xlabel("")
         return fig
 
     # ------------------------------------------------------------------ rendering

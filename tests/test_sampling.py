@@ -146,5 +146,6 @@ def test_rates_come_from_the_real_indices():
     assert slow < 30 / 16  # not the nominal 1.88
     assert pathway_rates(8, 4, slow_frames=8)[0] == pytest.approx(7 / 63 * 30)
     assert frames_per_second([39, 56, 73, 91], 25.0) == pytest.approx(3 / 52 * 25)
+    assert frames_per_second([0, 1, 1, 2, 3, 3], 25.0) == pytest.approx(25.0)  # a repeated frame counts once
     with pytest.raises(ValueError, match="two distinct"):
         frames_per_second([5, 5], 30.0)

@@ -120,9 +120,17 @@ def test_rates_and_caption_come_from_the_indices(explorer):
     assert "1.43 per second" in explorer.caption.value and "1.88" not in explorer.caption.value
 
 
-def test_small_multiples_draw_every_tau_and_alpha_and_restore_the_sliders(explorer):
+def test_snapshots_equal_what_the_sliders_would_show(explorer):
+    explorer.frame_slider.value = 45
+    shots = explorer.snapshots(taus=(8, 16), alphas=(4, 8))
+    assert (explorer.tau, explorer.alpha) == (16, 8)  # the sliders did not move
+    explorer.tau_slider.value, explorer.alpha_slider.value = 8, 4
+    assert np.array_equal(shots[8, 4]["fast"], explorer.fast_indices) and shots[8, 4]["window"] == explorer.window
+    assert shots[8, 4]["rates"] == explorer.rates()
+
+
+def test_small_multiples_draw_every_tau_and_alpha(explorer):
     fig = explorer.small_multiples(taus=(8, 16, 32), alphas=(4, 8))
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(titles) == 6 and titles[0].startswith("tau=8, alpha=4") and titles[-1].startswith("tau=32, alpha=8")
     assert "Fast 16 at" in titles[0] and "Slow 4 at" in titles[0]
-    assert (explorer.tau, explorer.alpha) == (16, 8)
