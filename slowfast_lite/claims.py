@@ -66,31 +66,34 @@ def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", out_dir=None, log=pri
     """Run the notebooks ``only`` once per seed; returns (and writes to ``out_dir``) the collected results.
 
     ``out_dir`` (default ``results/claims_<profile>``) gets ``seeds.json`` (per seed and notebook: status and
-    every recorded number), ``seeds.md`` (margins per seed, mean and spread of every number) and, under
-    ``runs/seed<k>/``, the executed notebooks. Seeds that already ran with the same source are kept (resume).
+    every recorded number; per notebook: what produced them), ``seeds.md`` (margins per seed, mean and spread of
+    every number) and, under ``runs/seed<k>/``, the executed notebooks. Results of other notebooks already in
+    ``seeds.json`` are kept, and so are runs of the same notebook source and parameters (the runner's resume).
     """
     out = Path(out_dir) if out_dir else RESULTS_DIR / f"claims_{profile}"
-    started = time.perf_counter()
-    per_seed = {}
     out.mkdir(parents=True, exist_ok=True)
+    path = out / "seeds.json"
+    result = json.loads(path.read_text()) if path.exists() else {"provenance": {}, "seeds": {}}
     for seed in seeds:
         log(f"== seed {seed}")
         notebooks = course.select(course.discover(), ",".join(only))
         overrides = {p.stem: {"seed": seed} for p in notebooks if "seed" in course.notebook_parameters(p)}
         report = course.run(profile, out / "runs" / f"seed{seed}", only=",".join(only), resume=True,
                             overrides=overrides, log=log)
-        per_seed[str(seed)] = {r.name: {"status": r.status, "error": r.error, "wall_s": r.wall_s,
-                                        "numbers": r.metrics} for r in report.results}
+        for r in report.results:
+            result["seeds"].setdefault(str(seed), {})[r.name] = {"status": r.status, "error": r.error,
+                                                                 "wall_s": r.wall_s, "numbers": r.metrics}
         # written after every seed: an interrupted sweep keeps what it measured
-        result = {"provenance": provenance(seeds, only, profile, time.perf_counter() - started), "seeds": per_seed}
-        (out / "seeds.json").write_text(json.dumps(result, indent=1) + "\n")
+        for name in only:
+            result["provenance"][name] = provenance(result, name, profile)
+        path.write_text(json.dumps(result, indent=1) + "\n")
         (out / "seeds.md").write_text(summary_markdown(result))
     log(summary_markdown(result))
     return result
 
 
-def provenance(seeds, only, profile, wall_s) -> dict:
-    """What produced a result: command, commit, versions, processor, threads, date, wall time."""
+def provenance(result, notebook, profile) -> dict:
+    """What produced a notebook's results: command, commit, versions, processor, threads, date, wall time."""
     import torch
 
     try:
@@ -98,12 +101,13 @@ def provenance(seeds, only, profile, wall_s) -> dict:
                                 cwd=Path(__file__).parent, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    return {"command": f"python -m slowfast_lite claims --seeds {','.join(map(str, seeds))} "
-                       f"--only {','.join(n[:2] for n in only)} --profile {profile}",
+    runs = {s: per[notebook] for s, per in result["seeds"].items() if notebook in per}
+    return {"command": f"python -m slowfast_lite claims --seeds {','.join(runs)} --only {notebook[:2]} "
+                       f"--profile {profile}",
             "commit": commit, "torch": torch.__version__, "python": platform.python_version(),
             "cpu": cpu_model(), "threads": torch.get_num_threads(),
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "date": time.strftime("%Y-%m-%d %H:%M"),
-            "wall_s": round(wall_s)}
+            "wall_s": round(sum(r["wall_s"] for r in runs.values()))}
 
 
 def cpu_model() -> str:
@@ -135,8 +139,10 @@ def mean_and_spread(values) -> tuple:
 
 def summary_markdown(result) -> str:
     seeds = list(result["seeds"])
-    made_by = ", ".join(f"{k} {v}" for k, v in result["provenance"].items())
-    lines = ["# Claims over seeds", "", f"Produced by: {made_by}", "",
+    lines = ["# Claims over seeds", ""]
+    for notebook, facts in result["provenance"].items():
+        lines.append(f"- {notebook}: " + ", ".join(f"{k} {v}" for k, v in facts.items()))
+    lines += ["",
              "## Margins (value - threshold; a claim holds at >= 0)", "",
              "| notebook | claim | " + " | ".join(f"seed {s}" for s in seeds) + " | min |",
              "|---|---|" + "---|" * (len(seeds) + 1)]
@@ -144,7 +150,8 @@ def summary_markdown(result) -> str:
     for notebook in notebooks:
         for key, values in numbers(result, notebook).items():
             if key.startswith(PREFIX):
-                cells = [f"{v:+.3f}" for v in values]
+                per_seed = [result["seeds"][s].get(notebook, {}).get("numbers", {}).get(key) for s in seeds]
+                cells = ["-" if v is None else f"{v:+.3f}" for v in per_seed]
                 lines.append(f"| {notebook} | {key[len(PREFIX):]} | " + " | ".join(cells) + f" | {min(values):+.3f} |")
     lines += ["", "## Numbers (mean +- sample standard deviation over the seeds)", "",
               "| notebook | number | mean | spread | n |", "|---|---|---|---|---|"]

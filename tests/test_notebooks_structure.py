@@ -173,3 +173,18 @@ def test_few_cells_are_excused_from_output_comparison():
         mine = [entry for entry in ignored if entry[0] == path.stem]
         cells = len(code_cells(read(path)))
         assert len(mine) <= MAX_IGNORED_PER_NOTEBOOK * cells, f"{path.stem}: {len(mine)} of {cells} ignored:\n{listing}"
+
+
+TRAINING_NOTEBOOKS = ["06_training", "07_ava_detection", "08_your_own_video"]
+
+
+@pytest.mark.parametrize("name", TRAINING_NOTEBOOKS)
+def test_training_notebooks_check_their_claims_in_compared_cells(name):
+    """The reproducibility contract: a claim about a trained model is checked by ``claims.check``, whose printed
+    verdict is machine-independent and compared by nbval (its cell is never excused)."""
+    cells = code_cells(read(ROOT / "notebooks" / f"{name}.ipynb"))
+    checks = [c for c in cells if "claims.check(" in c.source]
+    assert checks, f"{name} checks no claim with claims.check"
+    for cell in checks:
+        assert IGNORE_TAG not in cell.metadata.get("tags", []), f"{name}: {first_line(cell)} is excused from nbval"
+        assert "print(" not in cell.source, f"{name}: {first_line(cell)} prints beside its verdict"
