@@ -12,6 +12,7 @@ COMMANDS = {
     "demo": ("slowfast_lite.demo", "sliding-window predictions over a video, annotated mp4"),
     "course": ("slowfast_lite.course", "run the notebooks in order with papermill and report"),
     "claims": ("slowfast_lite.claims", "rerun the training notebooks over seeds: each claim's margin per seed"),
+    "site": ("slowfast_lite.site", "build the course as a static website from the executed notebooks"),
 }
 
 

@@ -26,7 +26,7 @@ def test_environment_yml_matches_pyproject():
 def test_cli_lists_commands():
     out = subprocess.run([sys.executable, "-m", "slowfast_lite", "--help"], capture_output=True, text=True)
     assert out.returncode == 0
-    for command in ("make-data", "train", "evaluate", "ava-eval", "demo", "course"):
+    for command in ("make-data", "train", "evaluate", "ava-eval", "demo", "course", "site"):
         assert command in out.stdout
 
 
