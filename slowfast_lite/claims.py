@@ -62,13 +62,14 @@ def check(claims) -> None:
 # Over seeds
 
 
-def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", out_dir=None, log=print) -> dict:
+def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", out_dir=None, overrides=None, log=print) -> dict:
     """Run the notebooks ``only`` once per seed; returns (and writes to ``out_dir``) the collected results.
 
     ``out_dir`` (default ``results/claims_<profile>``) gets ``seeds.json`` (per seed and notebook: status and
     every recorded number; per notebook: what produced them), ``seeds.md`` (margins per seed, mean and spread of
     every number) and, under ``runs/seed<k>/``, the executed notebooks. Results of other notebooks already in
     ``seeds.json`` are kept, and so are runs of the same notebook source and parameters (the runner's resume).
+    ``overrides``: {notebook: {parameter: value}} for every seed, as the course runner's ``--set``.
     """
     out = Path(out_dir) if out_dir else RESULTS_DIR / f"claims_{profile}"
     out.mkdir(parents=True, exist_ok=True)
@@ -77,22 +78,25 @@ def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", out_dir=None, log=pri
     for seed in seeds:
         log(f"== seed {seed}")
         notebooks = course.select(course.discover(), ",".join(only))
-        overrides = {p.stem: {"seed": seed} for p in notebooks if "seed" in course.notebook_parameters(p)}
+        per_notebook = {name: dict(values) for name, values in (overrides or {}).items()}
+        for p in notebooks:
+            if "seed" in course.notebook_parameters(p):
+                per_notebook.setdefault(p.stem, {})["seed"] = seed
         report = course.run(profile, out / "runs" / f"seed{seed}", only=",".join(only), resume=True,
-                            overrides=overrides, log=log)
+                            overrides=per_notebook, log=log)
         for r in report.results:
             result["seeds"].setdefault(str(seed), {})[r.name] = {"status": r.status, "error": r.error,
                                                                  "wall_s": r.wall_s, "numbers": r.metrics}
         # written after every seed: an interrupted sweep keeps what it measured
         for name in only:
-            result["provenance"][name] = provenance(result, name, profile)
+            result["provenance"][name] = provenance(result, name, profile, (overrides or {}).get(name))
         path.write_text(json.dumps(result, indent=1) + "\n")
         (out / "seeds.md").write_text(summary_markdown(result))
     log(summary_markdown(result))
     return result
 
 
-def provenance(result, notebook, profile) -> dict:
+def provenance(result, notebook, profile, overrides=None) -> dict:
     """What produced a notebook's results: command, commit, versions, processor, threads, date, wall time."""
     import torch
 
@@ -102,8 +106,9 @@ def provenance(result, notebook, profile) -> dict:
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     runs = {s: per[notebook] for s, per in result["seeds"].items() if notebook in per}
+    settings = "".join(f" --set {notebook}:{k}={v!r}" for k, v in (overrides or {}).items())
     return {"command": f"python -m slowfast_lite claims --seeds {','.join(runs)} --only {notebook[:2]} "
-                       f"--profile {profile}",
+                       f"--profile {profile}{settings}",
             "commit": commit, "torch": torch.__version__, "python": platform.python_version(),
             "cpu": cpu_model(), "threads": torch.get_num_threads(),
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "date": time.strftime("%Y-%m-%d %H:%M"),
@@ -182,6 +187,8 @@ def cli(argv) -> int:
     parser.add_argument("--only", default="06,07,08", help="notebooks to run, by number (default 06,07,08)")
     parser.add_argument("--profile", default="quick", choices=list(course.PROFILES))
     parser.add_argument("--out", type=Path, help="output folder (default results/claims_<profile>)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NB:KEY=VALUE",
+                        help="override one notebook parameter for every seed (repeatable), as in `course --set`")
     args = parser.parse_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
@@ -189,7 +196,14 @@ def cli(argv) -> int:
         parser.error(f"--seeds: expected comma-separated integers, got {args.seeds!r}")
     if not seeds:
         parser.error("--seeds: give at least one seed")
-    only = [p.stem for p in course.select(course.discover(), args.only)]
-    result = sweep(seeds, only, args.profile, args.out)
+    overrides = {}
+    try:
+        for text in args.overrides:
+            notebook, key, value = course.parse_override(text)
+            overrides.setdefault(notebook, {})[key] = value
+        only = [p.stem for p in course.select(course.discover(), args.only)]
+    except course.CourseError as err:
+        parser.error(str(err))
+    result = sweep(seeds, only, args.profile, args.out, overrides)
     failed = any(r["status"] != "ok" for per in result["seeds"].values() for r in per.values())
     return 1 if failed else 0

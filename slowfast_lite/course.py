@@ -437,7 +437,7 @@ def refresh(path, timeout: int = 900) -> None:
 # Command line
 
 
-def _parse_override(text: str) -> tuple[str, str, object]:
+def parse_override(text: str) -> tuple[str, str, object]:
     """``06_training:epochs=3`` -> ("06_training", "epochs", 3); values are Python literals, else strings."""
     try:
         target, value = text.split("=", 1)
@@ -479,7 +479,7 @@ def cli(argv) -> int:
     try:
         overrides = {}
         for text in args.overrides:
-            notebook, key, value = _parse_override(text)
+            notebook, key, value = parse_override(text)
             overrides.setdefault(notebook, {})[key] = value
         if args.dry_run:
             notebooks = discover(args.notebooks)

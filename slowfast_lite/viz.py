@@ -116,7 +116,7 @@ def plot_pathway_cams(frames, cams, times=None, names=("Slow", "Fast"), max_colu
     if len(others) > spare:
         others = [others[i] for i in np.linspace(0, len(others) - 1, spare).round().astype(int)] if spare else []
     columns = sorted(set(coarsest) | set(others))
-    fig = Figure(figsize=(0.75 * len(columns) + 0.7, 0.95 * len(frames) + 0.5))
+    fig = Figure(figsize=(0.75 * len(columns) + 0.7, 0.8 * len(frames) + 0.45))
     axes = fig.subplots(len(frames), len(columns), squeeze=False)
     for row, (pathway_frames, cam, when, name) in enumerate(zip(frames, cams, times, names, strict=False)):
         blended = overlay(np.asarray(pathway_frames), np.asarray(cam), strength)

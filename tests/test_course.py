@@ -127,11 +127,11 @@ def test_profiles_are_checked_against_their_notebooks(small_course, monkeypatch)
 
 
 def test_set_option_parses_python_values():
-    assert course._parse_override("06_training:epochs=3") == ("06_training", "epochs", 3)
-    assert course._parse_override("06_training:device=cuda") == ("06_training", "device", "cuda")
-    assert course._parse_override("06_training:seeds=[0, 1]") == ("06_training", "seeds", [0, 1])
+    assert course.parse_override("06_training:epochs=3") == ("06_training", "epochs", 3)
+    assert course.parse_override("06_training:device=cuda") == ("06_training", "device", "cuda")
+    assert course.parse_override("06_training:seeds=[0, 1]") == ("06_training", "seeds", [0, 1])
     with pytest.raises(course.CourseError, match="NOTEBOOK:KEY=VALUE"):
-        course._parse_override("epochs=3")
+        course.parse_override("epochs=3")
 
 
 # --- running --------------------------------------------------------------------------------------------
