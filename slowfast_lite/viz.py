@@ -373,3 +373,28 @@ def _head_label(config, out) -> str:
     pooled = "average pool\neach pathway,\nconcatenate:" if len(config.pathway_names) == 2 else "average pool:"
     return f"head\n{pooled}\n{features} features\n-> fc -> {out['head', 'all'][0]}"
 
+
+
+def plot_frames_read(ax, reads, num_frames: int, slow_positions=(), centres=None, title=None):
+    """Which Fast frames each lateral output frame reads: one row per Slow step t (a bar over the frames it
+    reads, a black tick at its kernel's centre if ``centres`` are given), unread frames shaded grey, and the
+    Fast positions of the Slow frames as blue lines. ``reads``: per output frame, the Fast frames it depends on."""
+    read = set().union(*map(set, reads))
+    for f in range(num_frames):
+        if f not in read:
+            ax.axvspan(f - 0.5, f + 0.5, color="0.85", lw=0, zorder=0)
+    for t, frames in enumerate(reads):
+        ax.barh(t, len(frames), left=min(frames) - 0.5, height=0.55, color=PATHWAY_COLORS["fusion"], alpha=0.8)
+        if centres is not None:
+            ax.plot([centres[t]] * 2, [t - 0.35, t + 0.35], color="0.1", lw=1.5)
+    for k, p in enumerate(slow_positions):
+        ax.axvline(p, color=PATHWAY_COLORS["slow"], lw=2, label="Slow frames" if k == 0 else None)
+    ax.set_xlim(-0.5, num_frames - 0.5)
+    ax.set_ylim(len(reads) - 0.5, -0.5)
+    ax.set_yticks(range(len(reads)), [f"t={t}" for t in range(len(reads))])
+    ax.set_xlabel(f"Fast frame (grey: read by no lateral output, {num_frames - len(read)} of {num_frames})")
+    ax.grid(False)
+    if slow_positions:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)

@@ -52,3 +52,12 @@ def test_pathway_cams_figure_puts_each_frame_in_the_column_of_its_moment():
     thinned = viz.plot_pathway_cams([slow, fast], cams, times=[[0, 5, 10, 15], list(range(16))], max_columns=8)
     titles = [ax.get_title() for ax in np.array(thinned.axes).reshape(2, 8)[0]]
     assert len(titles) == 8 and {"t=0", "t=5", "t=10", "t=15"} <= set(titles)
+
+
+def test_frames_read_shades_the_unread_frames(ax):
+    reads = [[0, 1, 2], [6, 7, 8, 9, 10]]
+    viz.plot_frames_read(ax, reads, 12, slow_positions=[0, 11], centres=[0, 8])
+    assert "4 of 12" in ax.get_xlabel()  # frames 3, 4, 5 and 11
+    assert len(ax.patches) == 4 + 2  # one grey span per unread frame, one bar per output frame
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["t=0", "t=1"]
+    assert [line.get_xdata()[0] for line in ax.lines[:2]] == [0, 8]  # the kernels' centres
