@@ -387,7 +387,10 @@ def _first_line(text: str) -> str:
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)  # round first: 119.6 s is "2 min 00 s", not "1 min 60 s"
+    return f"{minutes} min {rest:02d} s"
 
 
 def _megabytes(value) -> str:

@@ -242,3 +242,8 @@ def test_full_profile_structure_runs_on_tiny_overrides(tmp_path):
         defaults = course.notebook_parameters(folder / f"{result.name}.ipynb")
         assert result.metrics == {**defaults, **full[result.name], **tiny[result.name]}
         assert result.parameters == {**full[result.name], **tiny[result.name]}
+
+
+def test_durations_read_as_a_clock():
+    assert [course._duration(s) for s in (12.34, 59.96, 119.6, 3599.7)] == ["12.3 s", "1 min 00 s", "2 min 00 s",
+                                                                           "60 min 00 s"]
