@@ -230,7 +230,10 @@ def report_markdown(runs: Path) -> str:
                                          data["facts"])
         except (ValueError, KeyError, TypeError) as err:
             raise SiteError(f"{path}: not a course run report ({type(err).__name__}: {err})") from err
-        parts += ["", _demote(report.markdown())]
+        table = report.markdown()
+        for result in report.results:  # each notebook's row links to its page
+            table = table.replace(f"\n| {result.name} |", f"\n| [{result.name}](notebooks/{result.name}.ipynb) |")
+        parts += ["", _demote(table)]
     if not reports:
         parts += ["", f"No run report: `{runs.name}/<profile>/report.json` is absent. Run the course "
                       "(`python -m slowfast_lite course`) and build the site again to see it here."]

@@ -152,6 +152,7 @@ def test_report_page_without_and_with_a_run(tiny, tmp_path):
     site.build(tmp_path / "site", root=root, log=lambda line: None)
     report = (tmp_path / "site" / "report.html").read_text()
     assert "12.5 s" in report and "812 MB" in report and "top1=0.875" in report and "cpu (test)" in report
+    assert '<td><a href="00_first.html">00_first</a></td>' in report
     assert "<h3" in report and "SlowFast" in report and 'href="results/runs.csv"' in report
     assert (tmp_path / "site" / "results" / "runs.csv").exists()
 
