@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import types
 
 import nbformat
 import pytest
@@ -13,6 +14,8 @@ from nbformat import v4
 from PIL import Image
 
 from slowfast_lite import site
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 README = """# A tiny course
 
@@ -47,14 +50,17 @@ def make_course(root):
         v4.new_code_cell("plot()", execution_count=2, outputs=[
             v4.new_output("display_data", data={"image/png": png_base64(), "text/plain": "<Figure>"})]),
         v4.new_code_cell("explorer", execution_count=3, outputs=[v4.new_output("execute_result", execution_count=3,
-            data={"application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2,
-                                                               "version_minor": 0},
+            data={WIDGET: {"model_id": "abc", "version_major": 2, "version_minor": 0},
                   "text/plain": "Explorer(frame 0)"})]),
         v4.new_markdown_cell("Next: [the second](01_second.ipynb#2.-More).\n\n<details><summary>Solution</summary>\n\n"
                              "```python\nanswer = 42\n```\n</details>"),
     ])
     second = v4.new_notebook(cells=[
-        v4.new_markdown_cell("# 01 · Second\n\n## 2. More\n\nBack to [00](00_first.ipynb).")])
+        v4.new_markdown_cell("# 01 · Second\n\n## 2. More\n\nBack to [00](00_first.ipynb)."),
+        v4.new_code_cell("show()", execution_count=1, outputs=[  # a figure and a widget from one cell
+            v4.new_output("display_data", data={"image/png": png_base64(), "text/plain": "<Figure>"}),
+            v4.new_output("display_data", data={WIDGET: {"model_id": "def", "version_major": 2, "version_minor": 0},
+                                                "text/plain": "Other(0)"})])])
     nbformat.write(first, root / "notebooks" / "00_first.ipynb")
     nbformat.write(second, root / "notebooks" / "01_second.ipynb")
     return root
@@ -107,7 +113,8 @@ def test_pages_in_course_order_with_their_pieces(tiny):
     box = first[first.index('class="sf-widget '):]
     assert "Explorer(frame 0)" in box and 'src="figures/00_first/cell_3_0.png"' in box.split("</div>")[0]
     assert (out / "figures/00_first/cell_3_0.png").read_bytes() == base64.b64decode(png_base64())
-    assert "sf-widget" not in (out / "01_second.html").read_text()
+    second = (out / "01_second.html").read_text()  # a figure of the widget's own cell is named, not repeated
+    assert "The figure this cell draws is a still" in second and "sf-widget-still" not in second
 
 
 def test_pages_from_executed_notebooks_elsewhere(tmp_path):
@@ -201,3 +208,27 @@ def test_cli_error_is_one_line(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip() == f"site: --out {tmp_path / 'a_file'}: is a file, not a folder"
+
+
+def test_cli_execute_runs_the_course_first(tmp_path, monkeypatch, capsys):
+    root = make_course(tmp_path / "checkout")
+    runs = []
+
+    def fake_run(profile, out_dir, log):  # what course.run leaves behind: executed notebooks in out_dir
+        runs.append((profile, out_dir))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in (root / "notebooks").glob("*.ipynb"):
+            nb = nbformat.read(path, as_version=4)
+            nb.cells.append(v4.new_markdown_cell(f"Executed with the {profile} profile."))
+            nbformat.write(nb, out_dir / path.name)
+        return types.SimpleNamespace(ok=profile == "quick")
+
+    monkeypatch.setattr(site, "ROOT", root)
+    monkeypatch.setattr(site.course, "run", fake_run)
+    assert site.cli(["--execute", "--out", str(tmp_path / "site")]) == 0
+    assert runs == [("quick", root / "runs" / "quick")]
+    assert "Executed with the quick profile." in (tmp_path / "site" / "00_first.html").read_text()
+
+    assert site.cli(["--execute", "--profile", "full", "--out", str(tmp_path / "other")]) == 1
+    assert "the course run failed, no site built" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
