@@ -241,23 +241,26 @@ def report_markdown(runs: Path) -> str:
 
 
 def results_html(results: Path, links: Links) -> str:
-    """The ablation results part of the report page: every markdown file of ``results/``, then its other files."""
-    documents = sorted(results.rglob("*.md")) if results.is_dir() else []
-    others = sorted(p for p in results.rglob("*") if p.is_file() and p.suffix != ".md") if results.is_dir() else []
-    parts = [render_markdown("## Ablation results", links.at(links.root, "results/"))]
-    for path in documents:
+    """The ablation results part of the report page: every markdown file of ``results/``, then the figures they
+    do not show, then links to the other files (the raw results)."""
+    found = sorted(p for p in results.rglob("*") if p.is_file()) if results.is_dir() else []
+    at_results = links.at(links.root, "results/")
+    parts = [render_markdown("## Ablation results", at_results)]
+    for path in (p for p in found if p.suffix == ".md"):
         source = path.relative_to(links.root).as_posix()
-        parts.append(render_markdown(_demote(_demote(path.read_text(encoding="utf-8"))),
-                                     links.at(path.parent, source)))
-    if others:
-        listing = "\n".join(f"- [{p.relative_to(links.root).as_posix()}]({p.relative_to(links.root).as_posix()})"
-                            for p in others)
-        parts.append(render_markdown("The result files:\n\n" + listing,
-                                     links.at(links.root, "results/")))
-    if not documents and not others:
+        parts.append(render_markdown(_demote(_demote(path.read_text(encoding="utf-8"))), links.at(path.parent, source)))
+    shown = set(links.copies.values())
+    names = [p.relative_to(links.root).as_posix() for p in found if p.suffix != ".md" and p.resolve() not in shown]
+    figures = [name for name in names if name.endswith((".png", ".jpg", ".jpeg", ".svg"))]
+    files = [name for name in names if name not in figures]
+    if figures:
+        parts.append(render_markdown("\n\n".join(f"![{name}]({name})" for name in figures), at_results))
+    if files:
+        parts.append(render_markdown("The result files:\n\n" + "\n".join(f"- [{n}]({n})" for n in files), at_results))
+    if not found:
         parts.append(render_markdown(f"No ablation results: `{results.name}/` is absent or empty. "
                                      "`python -m slowfast_lite ablate` writes them; committed ones appear here.",
-                                     links.at(links.root, "results/")))
+                                     at_results))
     return "\n".join(parts)
 
 

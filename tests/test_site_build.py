@@ -154,13 +154,17 @@ def test_report_page_without_and_with_a_run(tiny, tmp_path):
     (root / "runs" / "quick" / "report.json").write_text(json.dumps(
         {"profile": "quick", "facts": {"device": "cpu (test)"}, "results": [result]}))
     (root / "results").mkdir()
-    (root / "results" / "summary.md").write_text("# Table 2b\n\n| row | top-1 |\n|---|---|\n| SlowFast | 91.0 |\n")
     (root / "results" / "runs.csv").write_text("row,seed,top1\nslowfast,0,0.91\n")
+    (root / "results" / "figure.png").write_bytes(base64.b64decode(png_base64()))
+    (root / "results" / "shown.png").write_bytes(base64.b64decode(png_base64((0, 0, 255))))
+    (root / "results" / "summary.md").write_text("# Table 2b\n\n| row | top-1 |\n|---|---|\n| SlowFast | 91.0 |\n\n"
+                                                  "![the sweep](shown.png)\n")
     site.build(tmp_path / "site", root=root, log=lambda line: None)
     report = (tmp_path / "site" / "report.html").read_text()
     assert "12.5 s" in report and "812 MB" in report and "top1=0.875" in report and "cpu (test)" in report
     assert '<td><a href="00_first.html">00_first</a></td>' in report
     assert "<h3" in report and "SlowFast" in report and 'href="results/runs.csv"' in report
+    assert report.count('src="results/shown.png"') == 1 and report.count('src="results/figure.png"') == 1
     assert (tmp_path / "site" / "results" / "runs.csv").exists()
 
     (root / "runs" / "quick" / "report.json").write_text("{not json")
