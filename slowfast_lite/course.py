@@ -9,6 +9,7 @@ import argparse
 import ast
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -454,7 +455,16 @@ def parse_override(text: str) -> tuple[str, str, object]:
     return notebook.strip(), key.strip(), value
 
 
+# What running notebooks needs beyond the core package: the `course` extra of pyproject.toml.
+COURSE_EXTRA = ("papermill", "nbformat", "nbclient", "ipykernel", "ipywidgets")
+
+
 def cli(argv) -> int:
+    missing = [name for name in COURSE_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"course: running the notebooks needs the course extra (missing: {', '.join(missing)}); install it "
+              "with pip install -e \".[course]\" in the checkout", file=sys.stderr)
+        return 2
     if argv and argv[0] == "refresh":
         if len(argv) == 1:
             print("usage: python -m slowfast_lite course refresh NOTEBOOK...", file=sys.stderr)

@@ -247,3 +247,11 @@ def test_full_profile_structure_runs_on_tiny_overrides(tmp_path):
 def test_durations_read_as_a_clock():
     assert [course._duration(s) for s in (12.34, 59.96, 119.6, 3599.7)] == ["12.3 s", "1 min 00 s", "2 min 00 s",
                                                                            "60 min 00 s"]
+
+
+def test_cli_names_the_missing_course_extra(monkeypatch, capsys):
+    monkeypatch.setattr(course, "COURSE_EXTRA", ("papermill", "no_such_module_here"))
+    assert course.cli(["--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "missing: no_such_module_here" in err and "papermill" not in err.split("missing:")[1].split(")")[0]
+    assert 'pip install -e ".[course]"' in err
