@@ -37,8 +37,6 @@ MODEL_ZOO = {
     "slowfast_r101_8x8": ["SLOWFAST_8x8_R101.pyth (PyTorchVideo)"],
 }
 
-FORMATS = ("pyslowfast", "pytorchvideo", "caffe2")
-
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be read, or does not fit the model; the message names the file."""

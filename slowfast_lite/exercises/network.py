@@ -11,8 +11,6 @@ import torch
 from slowfast_lite import flops, models
 from slowfast_lite.exercises import verdict
 
-STAGE_MODULES = {"conv1": "s1", "pool1": "s1", "res2": "s2", "res3": "s3", "res4": "s4", "res5": "s5"}
-
 
 def _missing(answer) -> bool:
     """True (after saying so) when the learner has not filled in an answer yet."""
