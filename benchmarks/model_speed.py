@@ -12,8 +12,8 @@ for medians) and the ratio peer time / variant time (> 1 means ours is faster).
 The peer is a benchmark-only dependency, never one of the package; install it with
     pip install --no-deps pytorchvideo==0.1.5 fvcore iopath portalocker termcolor tabulate yacs
 (fvcore and iopath import the last four at import time). Its model modules import torchvision only for
-RoIAlign: this script puts a stand-in ``torchvision.ops`` (our RoIAlign) in ``sys.modules`` if torchvision
-is missing. Without the peer, only our variants are timed.
+RoIAlign, which classification never builds: this script puts a stand-in ``torchvision.ops`` in ``sys.modules``
+if torchvision is missing. Without the peer, only our variants are timed.
 Run: ``python benchmarks/model_speed.py`` (``--sizes 112 224``, ``--repeats 10``, ``--threads 2``,
 ``--no-compile``). Timings on a shared machine are noisy: compare ratios from one run.
 """
@@ -26,8 +26,8 @@ import types
 
 import torch
 
-from slowfast_lite import checkpoints
-from slowfast_lite.models import RoIAlign, build_model
+from slowfast_lite import checkpoints, flops
+from slowfast_lite.models import build_model
 
 NAME, ALPHA, T, FUSION_KERNEL = "slowfast_r50_4x16", 8, 4, 5
 
@@ -36,9 +36,9 @@ def peer_factory():
     """PyTorchVideo's SlowFast R50 4x16 (alpha 8, fusion kernel 5) for a crop, or None without PyTorchVideo."""
     try:
         import torchvision  # noqa: F401
-    except ImportError:  # the peer needs torchvision.ops.RoIAlign only for its detection head
+    except ImportError:  # the peer imports torchvision.ops.RoIAlign for its detection head, built only there
         ops = types.ModuleType("torchvision.ops")
-        ops.RoIAlign = RoIAlign
+        ops.RoIAlign = None
         stand_in = types.ModuleType("torchvision")
         stand_in.ops = ops
         sys.modules.update({"torchvision": stand_in, "torchvision.ops": ops})
@@ -66,7 +66,7 @@ def load_our_weights(peer, ours):
 def check_same_network(ours, peer, crop):
     """Both in eval mode on one clip: the logits must agree; returns the largest difference."""
     ours.eval(), peer.eval()
-    xs = ours.example_inputs(1, crop, generator=torch.Generator().manual_seed(0))
+    xs = flops.example_inputs(ours, 1, crop, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         a, b = ours(xs), peer(list(xs))  # the peer writes into the list it gets: give it a copy
     if a.shape != b.shape or not torch.allclose(a, b, rtol=1e-4, atol=1e-4):

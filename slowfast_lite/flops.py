@@ -198,11 +198,17 @@ def _meta_twin(model):
     return copy.deepcopy(model).to("meta").eval()
 
 
+def example_inputs(model, batch=1, crop=None, device=None, generator=None):
+    """Random input pathways of the shapes a SlowFast-family ``model`` expects at ``crop`` (default: its training
+    crop): [(N, 3, T, crop, crop), (N, 3, alpha*T, crop, crop)]. ``device="meta"`` for shape-only work."""
+    return [torch.randn(s, device=device, generator=generator) for s in model.config.input_shapes(batch, crop)]
+
+
 def _input_shapes(model, input_size, batch):
     if input_size is None or isinstance(input_size, int):
-        if not hasattr(model, "input_shapes"):
-            raise ValueError(f"{type(model).__name__} has no input_shapes(): give input_size as a full shape")
-        return model.input_shapes(batch, input_size)
+        if not isinstance(model, SlowFast):
+            raise ValueError(f"{type(model).__name__} is not a SlowFast-family model: give input_size as a full shape")
+        return model.config.input_shapes(batch, input_size)
     return input_size
 
 
@@ -229,7 +235,7 @@ def _units(model):
             units[module] = (stage, "fast->slow")
             continue
         for name, child in module.named_children():
-            units[child] = (stage, model.pathway_names[int(name[len("pathway")])])
+            units[child] = (stage, model.config.pathway_names[int(name[len("pathway")])])
     # a detection head runs only its linear layer on meta tensors (see _run)
     units[model.head.projection if model.config.detection else model.head] = ("head", "all")
     return units

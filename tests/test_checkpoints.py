@@ -30,7 +30,7 @@ def randomised(name, seed, num_classes=NUM_CLASSES):
 def clip_for(model, seed=0):
     """One random input batch shaped for ``model``'s pathways."""
     generator = torch.Generator().manual_seed(seed)
-    return [torch.randn(shape, generator=generator) for shape in model.input_shapes(1, crop=64)]
+    return [torch.randn(shape, generator=generator) for shape in model.config.input_shapes(1, crop=64)]
 
 
 def logits(model, inputs):

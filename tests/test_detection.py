@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from slowfast_lite import ava_eval, detection, train
+from slowfast_lite import ava_eval, detection, flops, train
 from slowfast_lite.data import AVADataset
 from slowfast_lite.data import synthetic_ava as sa
 from slowfast_lite.data.ava_files import AVARow
@@ -52,7 +52,7 @@ def test_bce_loss_is_the_mean_over_boxes_and_classes():
 def test_a_batch_without_boxes_gives_zero_loss_and_zero_gradients():
     model = tiny()
     task = detection.DetectionTask()
-    batch = {"pathways": model.example_inputs(1, 64), "boxes": torch.zeros(0, 5), "labels": torch.zeros(0, 6)}
+    batch = {"pathways": flops.example_inputs(model, 1, 64), "boxes": torch.zeros(0, 5), "labels": torch.zeros(0, 6)}
     loss, count = task.loss(model, batch, "cpu")
     loss.backward()
     assert loss.item() == 0.0 and count == 1

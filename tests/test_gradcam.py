@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from slowfast_lite.flops import example_inputs
 from slowfast_lite.gradcam import cam_from, gradcam, overlay, upsample
 from slowfast_lite.models import build_model
 
@@ -71,7 +72,7 @@ def tiny():
         for name, tensor in model.state_dict().items():
             if name.endswith("bn.weight") or name.endswith("_bn.weight"):
                 tensor.uniform_(0.5, 1.5)
-    inputs = model.example_inputs(batch=2, crop=64, generator=torch.Generator().manual_seed(1))
+    inputs = example_inputs(model, batch=2, crop=64, generator=torch.Generator().manual_seed(1))
     return model, inputs
 
 

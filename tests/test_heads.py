@@ -52,7 +52,7 @@ def test_roi_head_pools_each_box_from_time_averaged_features():
 
 
 @pytest.mark.parametrize("boxes,message", [(torch.zeros(3, 4), r"\(K, 5\)"), ([[0, 1, 2, 3, 4]], r"\(K, 5\)"),
-                                           (torch.tensor([[2.0, 0, 0, 5, 5]]), "batch indices")])
+                                           (torch.tensor([[2.0, 0, 0, 5, 5]]), r"batch_index must be in \[0, 1\]")])
 def test_bad_boxes_are_refused(boxes, message):
     h = RoIActionHead([16, 4], 5)
     with pytest.raises(ValueError, match=message):

@@ -1,9 +1,16 @@
+"""roi_align against a brute-force loop of detectron2's rules (bins, samples, borders, aligned offsets).
+
+No comparison with torchvision's roi_align: torchvision is no dependency, and the only builds PyPI serves are
+CUDA ones that do not load with the CPU build of torch this course installs ("operator torchvision::nms does
+not exist"), so such a test would be skipped everywhere it runs.
+"""
+
 import math
 
 import pytest
 import torch
 
-from slowfast_lite.models.roi_align import RoIAlign, roi_align
+from slowfast_lite.models.roi_align import roi_align
 
 
 def bilinear(feature, y, x):
@@ -139,11 +146,9 @@ def test_gradient_is_reproducible_with_many_boxes_per_image():
         assert torch.equal(gradient(), first)
 
 
-def test_float32_and_module_wrapper(features):
-    module = RoIAlign((7, 7), spatial_scale=1 / 16, sampling_ratio=0, aligned=True)
-    assert "spatial_scale=0.0625" in repr(module)
+def test_float32_matches_float64(features):
     boxes = torch.cat([BOXES[:, :1], BOXES[:, 1:] * 4], dim=1)  # same boxes at 4x the input size
-    out = module(features.float(), boxes.float())
+    out = roi_align(features.float(), boxes.float(), (7, 7), spatial_scale=1 / 16)
     assert out.dtype == torch.float32 and out.shape == (len(BOXES), 3, 7, 7)
     torch.testing.assert_close(out.double(), roi_align(features, boxes, 7, 1 / 16), rtol=1e-5, atol=1e-5)
 
@@ -155,16 +160,9 @@ def test_no_boxes_gives_empty_output(features):
 @pytest.mark.parametrize("bad_features, bad_boxes, message", [
     (torch.zeros(3, 4, 4), torch.zeros(1, 5), "features"),
     (torch.zeros(1, 3, 4, 4), torch.zeros(1, 4), "boxes"),
+    (torch.zeros(1, 3, 4, 4), [[0, 0, 0, 1, 1]], r"\(K, 5\) tensor.*got list"),
     (torch.zeros(1, 3, 4, 4), torch.tensor([[1.0, 0, 0, 1, 1]]), "batch_index"),
 ])
 def test_bad_input_is_named(bad_features, bad_boxes, message):
     with pytest.raises(ValueError, match=message):
         roi_align(bad_features, bad_boxes, 2)
-
-
-@pytest.mark.parametrize("aligned", [True, False])
-@pytest.mark.parametrize("sampling_ratio", [0, 2])
-def test_matches_torchvision(features, aligned, sampling_ratio):
-    ops = pytest.importorskip("torchvision.ops")
-    theirs = ops.roi_align(features, BOXES, (7, 7), 0.25, sampling_ratio, aligned)
-    torch.testing.assert_close(roi_align(features, BOXES, (7, 7), 0.25, sampling_ratio, aligned), theirs)

@@ -1,29 +1,18 @@
 """The SlowFast model family: bricks, pathways, lateral connections, networks, heads.
 
-Start with ``build_model("slowfast_r50_4x16")``; the named configurations are in ``CONFIGS``.
-"""
+Start with ``build_model("slowfast_r50_4x16")``; the named configurations are in ``CONFIGS``."""
 
-from .fusion import (
-    LATERALS,
-    Lateral,
-    NoLateral,
-    TimeStridedConv,
-    TimeStridedSample,
-    TimeToChannel,
-    make_lateral,
-    time_to_channel,
-)
+from .fusion import LATERALS, TimeStridedConv, TimeToChannel, make_lateral, time_to_channel
 from .heads import ClassificationHead, RoIActionHead
 from .non_local import NonLocal
-from .pathways import STAGES, MultiPathwayStage, MultiPathwayStem, PathwaySpec, fast_pathway, slow_pathway
-from .resnet3d import BasicTransform, Bottleneck, ResBlock, Stem, init_weights, res_stage
-from .roi_align import RoIAlign, roi_align
+from .pathways import MultiPathwayStage, MultiPathwayStem, PathwaySpec, fast_pathway, slow_pathway
+from .resnet3d import Bottleneck, ResBlock, Stem, init_weights, res_stage
+from .roi_align import roi_align
 from .slowfast import CONFIGS, SlowFast, SlowFastConfig, build_model
 
 __all__ = [
-    "LATERALS", "Lateral", "NoLateral", "TimeStridedConv", "TimeStridedSample", "TimeToChannel", "make_lateral",
-    "time_to_channel", "ClassificationHead", "RoIActionHead", "NonLocal", "STAGES", "MultiPathwayStage",
-    "MultiPathwayStem", "PathwaySpec", "fast_pathway", "slow_pathway", "BasicTransform", "Bottleneck", "ResBlock",
-    "Stem", "init_weights", "res_stage", "RoIAlign", "roi_align", "CONFIGS", "SlowFast", "SlowFastConfig",
+    "LATERALS", "TimeStridedConv", "TimeToChannel", "make_lateral", "time_to_channel", "ClassificationHead",
+    "RoIActionHead", "NonLocal", "MultiPathwayStage", "MultiPathwayStem", "PathwaySpec", "fast_pathway", "slow_pathway",
+    "Bottleneck", "ResBlock", "Stem", "init_weights", "res_stage", "roi_align", "CONFIGS", "SlowFast", "SlowFastConfig",
     "build_model",
 ]

@@ -1,8 +1,7 @@
 """Lateral connections: Fast {alpha*T, S^2, beta*C} -> Slow {T, S^2, C}, the four of the paper's Table 2c + none.
 
-Every connection maps ``[slow, fast]`` to a new ``[fused_slow, fast]`` (one direction only: Fast is passed on
-unchanged) and states its shape rule: ``out_channels`` is the Slow width after fusion, which is what the next
-Slow stage receives, and ``output_shape(slow_shape, fast_shape)`` the fused Slow shape.
+Every connection maps ``[slow, fast]`` to a new ``[fused_slow, fast]`` (one direction only: Fast is passed on unchanged)
+and states its shape rule: ``out_channels`` is the Slow width after fusion, what the next Slow stage receives.
 
 | kind          | what Fast becomes                          | fused with Slow | Slow channels after |
 |---------------|--------------------------------------------|-----------------|---------------------|
@@ -20,7 +19,10 @@ from .resnet3d import batch_norm, conv3d
 
 
 class Lateral(nn.Module):
-    """Base class. ``slow_channels`` = C, ``fast_channels`` = beta*C, ``alpha`` = Fast frames per Slow frame."""
+    """Base class. ``slow_channels`` = C, ``fast_channels`` = beta*C, ``alpha`` = Fast frames per Slow frame.
+
+    A subclass defines ``lateral_channels`` (what Fast adds to Slow's concatenation: 0 for sum and none) and
+    ``lateral``, Fast at Slow's (T, H, W); ``forward`` checks the shapes (a lateral works alone too), ``fuse`` joins."""
 
     kind = ""
 
@@ -33,41 +35,19 @@ class Lateral(nn.Module):
         """Channels of Slow after fusion: C plus what is concatenated."""
         return self.slow_channels + self.lateral_channels
 
-    @property
-    def lateral_channels(self):
-        """Channels that Fast contributes to the concatenation (0 for sum and none)."""
-        raise NotImplementedError
-
-    def lateral(self, fast):
-        """Fast features brought to Slow's (T, H, W): (N, beta*C, alpha*T, H, W) -> (N, lateral_channels, T, H, W)."""
-        raise NotImplementedError
-
-    def output_shape(self, slow_shape, fast_shape):
-        """Shape of the fused Slow tensor, from the input shapes alone (raises ValueError like ``forward``)."""
-        n, _, t, h, w = self.check(slow_shape, fast_shape)
-        return (n, self.out_channels, t, h, w)
-
-    def check(self, slow_shape, fast_shape):
-        """Raise a ValueError that states the expected shapes unless ``[slow, fast]`` fit this connection."""
-        slow_shape, fast_shape = tuple(slow_shape), tuple(fast_shape)
-        ok = (len(slow_shape) == 5 and len(fast_shape) == 5 and slow_shape[0] == fast_shape[0]
-              and slow_shape[1] == self.slow_channels and fast_shape[1] == self.fast_channels
-              and fast_shape[2] == self.alpha * slow_shape[2] and slow_shape[3:] == fast_shape[3:])
-        if not ok:
-            raise ValueError(
-                f"{self.kind} lateral connection expects slow (N, {self.slow_channels}, T, H, W) and fast "
-                f"(N, {self.fast_channels}, alpha*T = {self.alpha}*T, H, W), got slow {slow_shape} and fast "
-                f"{fast_shape}. The Fast pathway must see exactly alpha times the Slow frames "
-                "(see slowfast_lite.sampling.pack_pathways).")
-        return slow_shape
-
     def forward(self, xs):
         slow, fast = xs
-        self.check(slow.shape, fast.shape)
-        return [torch.cat([slow, self.lateral(fast)], dim=1), fast]
+        s, f = tuple(slow.shape), tuple(fast.shape)
+        if not (len(s) == len(f) == 5 and s[0] == f[0] and s[3:] == f[3:]
+                and (s[1], f[1], f[2]) == (self.slow_channels, self.fast_channels, self.alpha * s[2])):
+            raise ValueError(
+                f"{self.kind} lateral connection expects slow (N, {self.slow_channels}, T, H, W) and fast "
+                f"(N, {self.fast_channels}, alpha*T = {self.alpha}*T, H, W), got slow {s} and fast {f}. The Fast "
+                "pathway must see exactly alpha times the Slow frames (see slowfast_lite.sampling.pack_pathways).")
+        return [self.fuse(slow, fast), fast]
 
-    def extra_repr(self):
-        return f"{self.slow_channels} + fast {self.fast_channels} -> {self.out_channels}, alpha={self.alpha}"
+    def fuse(self, slow, fast):
+        return torch.cat([slow, self.lateral(fast)], dim=1)
 
 
 def time_to_channel(fast, alpha):
@@ -98,12 +78,8 @@ class TimeToChannel(Lateral):
     def lateral(self, fast):
         return time_to_channel(fast, self.alpha)
 
-    def forward(self, xs):
-        if self.mode == "concat":
-            return super().forward(xs)
-        slow, fast = xs
-        self.check(slow.shape, fast.shape)
-        return [slow + self.lateral(fast), fast]
+    def fuse(self, slow, fast):
+        return super().fuse(slow, fast) if self.mode == "concat" else slow + self.lateral(fast)
 
 
 class TimeStridedSample(Lateral):
@@ -143,15 +119,10 @@ class NoLateral(Lateral):
     """No lateral connection: the two pathways meet only at the head."""
 
     kind = "none"
+    lateral_channels = 0
 
-    @property
-    def lateral_channels(self):
-        return 0
-
-    def forward(self, xs):
-        slow, fast = xs
-        self.check(slow.shape, fast.shape)
-        return [slow, fast]
+    def fuse(self, slow, fast):
+        return slow
 
 
 LATERALS = ("tconv", "tsample", "ttoc_concat", "ttoc_sum", "none")
@@ -159,12 +130,10 @@ LATERALS = ("tconv", "tsample", "ttoc_concat", "ttoc_sum", "none")
 
 def make_lateral(kind, slow_channels, fast_channels, alpha, kernel=5, channel_ratio=2):
     """The lateral connection ``kind`` (one of ``LATERALS``) for these widths."""
+    if kind not in LATERALS:
+        raise ValueError(f"unknown lateral connection {kind!r}; choose one of {LATERALS}")
     if kind == "tconv":
         return TimeStridedConv(slow_channels, fast_channels, alpha, kernel, channel_ratio)
-    if kind == "tsample":
-        return TimeStridedSample(slow_channels, fast_channels, alpha)
-    if kind in ("ttoc_concat", "ttoc_sum"):
+    if kind.startswith("ttoc_"):
         return TimeToChannel(slow_channels, fast_channels, alpha, mode=kind[5:])
-    if kind == "none":
-        return NoLateral(slow_channels, fast_channels, alpha)
-    raise ValueError(f"unknown lateral connection {kind!r}; choose one of {LATERALS}")
+    return {"tsample": TimeStridedSample, "none": NoLateral}[kind](slow_channels, fast_channels, alpha)

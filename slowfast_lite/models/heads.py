@@ -1,8 +1,7 @@
 """Heads on top of the res5 features of every pathway: clip classification and per-box action detection.
 
 Both return logits; ``predict`` gives probabilities (softmax for classes, sigmoid for multi-label actions).
-``projection`` is PySlowFast's name of the final linear layer.
-"""
+``projection`` is PySlowFast's name of the final linear layer."""
 
 import torch
 import torch.nn.functional as F
@@ -14,11 +13,10 @@ from .roi_align import roi_align
 class ClassificationHead(nn.Module):
     """Per-pathway average pool -> concatenate -> dropout -> linear, fully convolutional as PySlowFast tests.
 
-    The spatial pooling window is the res5 size of a training crop (``pool_size``, e.g. 7 for 224^2), with
-    stride 1: a training-size input gives one position, a larger test input (256^2 -> 8^2 features) a grid
-    of positions, each classified by the same linear layer. Time is always averaged over its whole length.
-    ``pool_size=None`` pools globally. Inputs: list of (N, C_p, T_p, H, W); output (N, num_classes).
-    """
+    The spatial pooling window is the res5 size of a training crop (``pool_size``, e.g. 7 for 224^2), with stride 1: a
+    training-size input gives one position, a larger test input (256^2 -> 8^2 features) a grid of positions, each
+    classified by the same linear layer. Time is always averaged over its whole length. ``pool_size=None`` pools
+    globally. Inputs: list of (N, C_p, T_p, H, W); output (N, num_classes)."""
 
     def __init__(self, in_channels, num_classes, pool_size=None, dropout=0.5):
         super().__init__()
@@ -28,14 +26,10 @@ class ClassificationHead(nn.Module):
 
     def position_logits(self, xs):
         """Logits at each position of the pooled grid: (N, t, h, w, num_classes), t = 1."""
-        pooled = []
-        for x in xs:
-            h, w = x.shape[-2:]
-            k = self.pool_size
-            window = (x.shape[2], min(k, h), min(k, w)) if k else x.shape[2:]
-            pooled.append(F.avg_pool3d(x, window, stride=1))
-        x = torch.cat(pooled, dim=1).permute(0, 2, 3, 4, 1)
-        return self.projection(self.dropout(x))
+        k = self.pool_size  # all of T, and k x k of the space (at most its size); None: everything
+        windows = [(x.shape[2], min(k, x.shape[3]), min(k, x.shape[4])) if k else x.shape[2:] for x in xs]
+        x = torch.cat([F.avg_pool3d(x, w, stride=1) for x, w in zip(xs, windows, strict=True)], dim=1)
+        return self.projection(self.dropout(x.permute(0, 2, 3, 4, 1)))
 
     def forward(self, xs):
         """Logits averaged over positions (PyTorchVideo's rule; one position at the training size)."""
@@ -64,24 +58,11 @@ class RoIActionHead(nn.Module):
         self.projection = nn.Linear(sum(in_channels), num_classes)
 
     def forward(self, xs, boxes):
-        check_boxes(boxes, xs[0].shape[0])
-        pooled = []
-        for x in xs:
-            x = x.mean(dim=2)  # (N, C, H, W)
-            rois = roi_align(x, boxes.to(x.dtype), self.resolution, self.spatial_scale, self.sampling_ratio,
-                             self.aligned)  # (K, C, r, r)
-            pooled.append(rois.amax(dim=(2, 3)))
-        return self.projection(self.dropout(torch.cat(pooled, dim=1)))
+        rois = [roi_align(x.mean(dim=2), boxes, self.resolution, self.spatial_scale, self.sampling_ratio, self.aligned)
+                for x in xs]  # per pathway, from the time-averaged (N, C, H, W): (K, C, r, r)
+        return self.projection(self.dropout(torch.cat([r.amax(dim=(2, 3)) for r in rois], dim=1)))
 
     def predict(self, xs, boxes):
         """Per-box action probabilities (sigmoid), (K, num_classes)."""
         return torch.sigmoid(self.forward(xs, boxes))
 
-
-def check_boxes(boxes, batch_size):
-    """Raise a ValueError unless ``boxes`` is a (K, 5) float tensor of (batch_index, x1, y1, x2, y2)."""
-    if not isinstance(boxes, torch.Tensor) or boxes.dim() != 2 or boxes.shape[1] != 5:
-        got = tuple(boxes.shape) if isinstance(boxes, torch.Tensor) else type(boxes).__name__
-        raise ValueError(f"boxes must be a (K, 5) tensor of (batch_index, x1, y1, x2, y2) in input pixels, got {got}")
-    if boxes.device.type != "meta" and boxes.numel() and (boxes[:, 0].min() < 0 or boxes[:, 0].max() >= batch_size):
-        raise ValueError(f"boxes[:, 0] must be batch indices in [0, {batch_size}), got {boxes[:, 0].tolist()}")

@@ -2,9 +2,8 @@
 
 Slow: T frames (one every tau), C channels, temporal kernels only in res4 and res5.
 Fast: alpha * T frames, beta * C channels, a temporal kernel in every stage, never a temporal stride.
-A network holds one stem module (``s1``) and one module per residual stage (``s2``..``s5``); each holds
-the blocks of every pathway as ``pathway{p}_...`` (PySlowFast's names), so a pathway also works alone.
-"""
+A network holds one stem module (``s1``) and one module per residual stage (``s2``..``s5``); each holds the blocks
+of every pathway as ``pathway{p}_...`` (PySlowFast's names), so a pathway also works alone."""
 
 from dataclasses import dataclass
 
@@ -13,7 +12,6 @@ from torch import nn
 from .non_local import NonLocal
 from .resnet3d import Stem, res_stage
 
-STAGES = ("res2", "res3", "res4", "res5")
 BLOCKS_PER_DEPTH = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
 
@@ -45,7 +43,8 @@ def fast_pathway(config):
 
 
 def _spec(config, name, frames, ratio, temporal_kernels, nonlocal_blocks):
-    expansion = 4 if config.bottleneck else 1
+    bottleneck = config.depth >= 50  # R18 and R34 have basic blocks
+    expansion = 4 if bottleneck else 1
     inner = [config.width * 2**i for i in range(4)]
     out = [config.width] + [w * expansion for w in inner]
     scale = lambda c: max(1, int(c * ratio + 1e-9))
@@ -53,7 +52,7 @@ def _spec(config, name, frames, ratio, temporal_kernels, nonlocal_blocks):
     return PathwaySpec(
         name=name, frames=frames, channels=tuple(map(scale, out)), inner=tuple(map(scale, inner)),
         temporal_kernels=tuple(temporal_kernels), blocks=config.blocks, spatial_strides=(1, 2, 2, last_stride),
-        dilations=(1, 1, 1, last_dilation), bottleneck=config.bottleneck, nonlocal_blocks=nonlocal_blocks,
+        dilations=(1, 1, 1, last_dilation), bottleneck=bottleneck, nonlocal_blocks=nonlocal_blocks,
         nonlocal_kind=config.nonlocal_kind)
 
 
@@ -73,8 +72,7 @@ class MultiPathwayStage(nn.Module):
     """Residual stage ``stage`` (0 = res2 .. 3 = res5) of every pathway, run side by side.
 
     ``in_channels[p]`` is what pathway p receives (for Slow: its own width plus what the lateral connection
-    concatenated). Non-local blocks, where the spec asks for them, follow their residual block.
-    """
+    concatenated). Non-local blocks, where the spec asks for them, follow their residual block."""
 
     def __init__(self, specs, stage, in_channels):
         super().__init__()

@@ -1,28 +1,23 @@
 """The bricks both pathways share: stem, residual block (bottleneck or basic), a stage of blocks, weight init.
 
 Tensors are (N, C, T, H, W). Attribute names follow PySlowFast (``conv``/``bn``/``pool`` in the stem,
-``branch1``/``branch1_bn`` and ``branch2.{a,b,c}`` + ``{a,b,c}_bn`` in a block), so its checkpoints load by name.
-No brick ever strides in time: only H and W shrink.
-"""
+``branch1``/``branch1_bn`` and ``branch2.{a,b,c}`` + ``{a,b,c}_bn`` in a block), so its checkpoints load by name. No
+brick ever strides in time: only H and W shrink."""
 
 from torch import nn
-
-BN_EPS = 1e-5
-BN_MOMENTUM = 0.1
 
 
 def conv3d(in_channels, out_channels, kernel, stride=1, dilation=1, bias=False):
     """Conv3d with 'same' padding for odd kernels: (T, H, W) shrink only by the stride."""
-    kernel = _triple(kernel)
-    dilation = _triple(dilation)
+    kernel, stride, dilation = ((v,) * 3 if isinstance(v, int) else tuple(v) for v in (kernel, stride, dilation))
     padding = tuple(d * (k // 2) for k, d in zip(kernel, dilation, strict=True))
-    return nn.Conv3d(in_channels, out_channels, kernel, _triple(stride), padding, dilation, bias=bias)
+    return nn.Conv3d(in_channels, out_channels, kernel, stride, padding, dilation, bias=bias)
 
 
 def batch_norm(channels, zero_init=False):
     """BatchNorm3d (eps 1e-5, momentum 0.1). ``zero_init`` marks the last BN of a residual branch:
     its weight starts at 0, so every block starts as the identity (Goyal et al., 2017)."""
-    bn = nn.BatchNorm3d(channels, eps=BN_EPS, momentum=BN_MOMENTUM)
+    bn = nn.BatchNorm3d(channels, eps=1e-5, momentum=0.1)
     bn.zero_init = zero_init
     return bn
 
@@ -30,8 +25,7 @@ def batch_norm(channels, zero_init=False):
 class Stem(nn.Module):
     """conv1 (kT x 7 x 7, stride (1, 2, 2)) -> BN -> ReLU -> pool1 (max 1 x 3 x 3, stride (1, 2, 2)).
 
-    (N, C_in, T, H, W) -> (N, C_out, T, H/4, W/4): the temporal length is kept.
-    """
+    (N, C_in, T, H, W) -> (N, C_out, T, H/4, W/4): the temporal length is kept."""
 
     def __init__(self, in_channels, out_channels, temporal_kernel=1):
         super().__init__()
@@ -48,8 +42,7 @@ class Bottleneck(nn.Module):
     """The residual branch of R50/R101: a (kT x 1 x 1) -> b (1 x 3 x 3, spatial stride) -> c (1 x 1 x 1).
 
     The temporal kernel sits in ``a`` only; ``b`` carries the spatial stride and dilation; ``c`` expands to
-    ``out_channels`` (4x ``inner_channels`` in a ResNet). BN after each conv, ReLU after a and b.
-    """
+    ``out_channels`` (4x ``inner_channels`` in a ResNet). BN after each conv, ReLU after a and b."""
 
     def __init__(self, in_channels, inner_channels, out_channels, temporal_kernel=1, spatial_stride=1, dilation=1):
         super().__init__()
@@ -91,11 +84,10 @@ class ResBlock(nn.Module):
     def __init__(self, in_channels, inner_channels, out_channels, temporal_kernel=1, spatial_stride=1, dilation=1,
                  bottleneck=True):
         super().__init__()
+        self.branch1 = None  # the identity, unless the width or the resolution changes
         if in_channels != out_channels or spatial_stride != 1:
             self.branch1 = conv3d(in_channels, out_channels, 1, stride=(1, spatial_stride, spatial_stride))
             self.branch1_bn = batch_norm(out_channels)
-        else:
-            self.branch1 = None
         transform = Bottleneck if bottleneck else BasicTransform
         self.branch2 = transform(in_channels, inner_channels, out_channels, temporal_kernel, spatial_stride, dilation)
         self.relu = nn.ReLU(inplace=True)
@@ -127,7 +119,3 @@ def init_weights(model, fc_std=0.01, zero_init_final_bn=True):
             nn.init.normal_(m.weight, std=fc_std)
             nn.init.zeros_(m.bias)
     return model
-
-
-def _triple(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)

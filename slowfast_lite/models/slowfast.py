@@ -1,8 +1,7 @@
 """The SlowFast network and its family (Slow-only, Fast-only), the named configurations, ``build_model``.
 
-A network is stem ``s1`` -> [lateral ``s1_fuse``] -> ``s2`` -> [``s2_fuse``] -> ... -> ``s5`` -> ``head``,
-each holding every pathway's part; its state_dict keys are exactly PySlowFast's (662 for SlowFast R50).
-"""
+A network is stem ``s1`` -> [lateral ``s1_fuse``] -> ``s2`` -> [``s2_fuse``] -> ... -> ``s5`` -> ``head``, each holding
+every pathway's part; its state_dict keys are exactly PySlowFast's (662 for SlowFast R50)."""
 
 import dataclasses
 from dataclasses import dataclass
@@ -22,10 +21,9 @@ PATHWAYS = {"slowfast": ("slow", "fast"), "slow": ("slow",), "fast": ("fast",)}
 class SlowFastConfig:
     """Everything that defines a network of the family, in the paper's symbols.
 
-    T is the number of Slow frames and tau the Slow stride in raw frames; Fast sees alpha*T frames, one every
-    tau/alpha. PySlowFast's config counts the other way round: ``NUM_FRAMES`` = alpha*T (Fast frames) and
-    ``SAMPLING_RATE`` = tau/alpha (Fast stride); see the properties ``num_frames`` and ``sampling_rate``.
-    """
+    T is the number of Slow frames and tau the Slow stride in raw frames; Fast sees alpha*T frames, one every tau/alpha.
+    PySlowFast's config counts the other way round: ``NUM_FRAMES`` = alpha*T (Fast frames) and ``SAMPLING_RATE`` =
+    tau/alpha (Fast stride); see the properties ``num_frames`` and ``sampling_rate``."""
 
     name: str = "custom"
     pathways: str = "slowfast"  # "slowfast", "slow" (Slow-only) or "fast" (Fast-only)
@@ -90,10 +88,6 @@ class SlowFastConfig:
         return self.stage_blocks or BLOCKS_PER_DEPTH[self.depth]
 
     @property
-    def bottleneck(self):
-        return self.depth >= 50
-
-    @property
     def pathway_names(self):
         return PATHWAYS[self.pathways]
 
@@ -112,11 +106,6 @@ class SlowFastConfig:
         """PySlowFast's SAMPLING_RATE: raw-frame stride of the fastest pathway (tau/alpha with Fast)."""
         return self.tau // self.alpha if "fast" in self.pathway_names else self.tau
 
-    @property
-    def window(self):
-        """Raw frames one clip spans: T * tau (64 for 4x16 and 8x8)."""
-        return self.T * self.tau
-
     def input_shapes(self, batch=1, crop=None):
         """Expected input shapes, one (N, C, T_p, H, W) per pathway, at ``crop`` (default: the training crop)."""
         crop = crop or self.crop_size
@@ -124,10 +113,9 @@ class SlowFastConfig:
 
     def replace(self, **overrides):
         """A copy with some fields changed (unknown keys raise a ValueError that lists the valid ones)."""
-        fields = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(overrides) - fields)
-        if unknown:
-            raise ValueError(f"unknown SlowFastConfig key(s) {unknown}; valid keys: {sorted(fields)}")
+        fields = sorted(f.name for f in dataclasses.fields(self))
+        if unknown := sorted(set(overrides) - set(fields)):
+            raise ValueError(f"unknown SlowFastConfig key(s) {unknown}; valid keys: {fields}")
         return dataclasses.replace(self, **overrides)
 
 
@@ -155,10 +143,9 @@ class SlowFast(nn.Module):
     """SlowFast, Slow-only or Fast-only network (``config.pathways``), for classification or detection.
 
     ``model(pathways)`` takes a list of (N, 3, T_p, H, W) tensors, ``[slow, fast]`` (one element for
-    Slow-only/Fast-only), never modifies it and returns logits (N, num_classes); in detection mode
-    ``model(pathways, boxes)`` takes boxes (K, 5) = (batch_index, x1, y1, x2, y2) and returns (K, num_classes).
-    ``model.predict(...)`` returns probabilities instead (softmax averaged over positions / sigmoid).
-    """
+    Slow-only/Fast-only), never modifies it and returns logits (N, num_classes); in detection mode ``model(pathways,
+    boxes)`` takes boxes (K, 5) = (batch_index, x1, y1, x2, y2) and returns (K, num_classes). ``model.predict(...)``
+    returns probabilities instead (softmax averaged over positions / sigmoid)."""
 
     def __init__(self, config):
         super().__init__()
@@ -181,10 +168,6 @@ class SlowFast(nn.Module):
             self.head = ClassificationHead(channels, config.num_classes, pool, config.dropout)
         init_weights(self, zero_init_final_bn=config.zero_init_final_bn)
 
-    @property
-    def pathway_names(self):
-        return self.config.pathway_names
-
     def stages(self):
         """(name, module) in execution order: s1, s1_fuse, s2, ..., s5 (without the head)."""
         names = ["s1"] + [n for k in range(1, 5) for n in (f"s{k}_fuse", f"s{k + 1}")]
@@ -199,60 +182,37 @@ class SlowFast(nn.Module):
         return xs
 
     def forward(self, pathways, boxes=None):
-        if self.config.detection:
-            if boxes is None:
-                raise ValueError("a detection model needs boxes: model(pathways, boxes) with boxes (K, 5) = "
-                                 "(batch_index, x1, y1, x2, y2) in input pixels")
-            return self.head(self.features(pathways), boxes)
-        if boxes is not None:
+        if self.config.detection and boxes is None:
+            raise ValueError("a detection model needs boxes: model(pathways, boxes) with boxes (K, 5) = "
+                             "(batch_index, x1, y1, x2, y2) in input pixels")
+        if boxes is not None and not self.config.detection:
             raise ValueError("boxes given to a classification model; build it with detection=True for boxes")
-        return self.head(self.features(pathways))
+        features = self.features(pathways)
+        return self.head(features, boxes) if self.config.detection else self.head(features)
 
     def predict(self, pathways, boxes=None):
         """Probabilities: softmax per position averaged over positions (classification), sigmoid per box (detection)."""
-        if self.config.detection:
-            return self.head.predict(self.features(pathways), boxes)
-        return self.head.predict(self.features(pathways))
-
-    def input_shapes(self, batch=1, crop=None):
-        """Expected input shapes [(N, 3, T, H, W), (N, 3, alpha*T, H, W)] (one per pathway) at ``crop``."""
-        return self.config.input_shapes(batch, crop)
-
-    def example_inputs(self, batch=1, crop=None, device=None, generator=None):
-        """Random input pathways of the expected shapes (``device="meta"`` for shape-only work)."""
-        return [torch.randn(s, device=device, generator=generator) for s in self.input_shapes(batch, crop)]
-
-    def example_boxes(self, batch=1, crop=None, device=None):
-        """One central box per clip, (batch, 5) = (batch_index, x1, y1, x2, y2): inputs for detection mode."""
-        crop = crop or self.config.crop_size
-        boxes = torch.tensor([[i, crop / 4, crop / 4, 3 * crop / 4, 3 * crop / 4] for i in range(batch)])
-        return boxes.to(device)
+        features = self.features(pathways)
+        return self.head.predict(features, boxes) if self.config.detection else self.head.predict(features)
 
     def check_inputs(self, pathways):
-        """Raise a ValueError stating the expected shapes unless ``pathways`` fits this model."""
-        cfg, names = self.config, ", ".join(self.pathway_names)
+        """Raise a ValueError stating the expected shapes unless ``pathways`` fits this model (the only input
+        check: the stages and laterals behind it can rely on these shapes)."""
+        cfg, names = self.config, self.config.pathway_names
+        expected = " and ".join(f"{p} (N, {cfg.in_channels}, {'T' if p == 'slow' else 'alpha*T'}, H, W)" for p in names)
+        rule = (f"{cfg.name} expects a list [{', '.join(names)}]: {expected}, alpha={cfg.alpha}; e.g. "
+                f"[{', '.join(map(str, cfg.input_shapes(2)))}] for a batch of 2 {cfg.crop_size}^2 clips of T={cfg.T} "
+                "(see slowfast_lite.sampling.pack_pathways)")
         if not isinstance(pathways, (list, tuple)):
             got = f"a tensor of shape {tuple(pathways.shape)}" if isinstance(pathways, torch.Tensor) else repr(pathways)
-            raise ValueError(f"{self._input_rule()}; got {got}. Wrap it: model([{names}])")
+            raise ValueError(f"{rule}; got {got}. Wrap it: model([{', '.join(names)}])")
         shapes = [tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__ for x in pathways]
-        if len(pathways) != len(self.pathway_names) or not all(isinstance(x, torch.Tensor) for x in pathways):
-            raise ValueError(f"{self._input_rule()}; got a list of {len(pathways)}: {shapes}")
+        if len(pathways) != len(names) or not all(isinstance(x, torch.Tensor) for x in pathways):
+            raise ValueError(f"{rule}; got a list of {len(pathways)}: {shapes}")
         ok = all(len(s) == 5 and s[1] == cfg.in_channels and s[0] == shapes[0][0] and s[3:] == shapes[0][3:]
                  for s in shapes)
         if not ok or (len(shapes) == 2 and shapes[1][2] != cfg.alpha * shapes[0][2]):
-            raise ValueError(f"{self._input_rule()}; got {shapes}")
-
-    def _input_rule(self):
-        cfg = self.config
-        expected = " and ".join(f"{p} (N, {cfg.in_channels}, {'T' if p == 'slow' else 'alpha*T'}, H, W)"
-                                for p in self.pathway_names)
-        example = ", ".join(str(s) for s in self.input_shapes(2))
-        return (f"{cfg.name} expects a list [{', '.join(self.pathway_names)}]: {expected}, alpha={cfg.alpha}; "
-                f"e.g. [{example}] for a batch of 2 {cfg.crop_size}^2 clips of T={cfg.T} "
-                "(see slowfast_lite.sampling.pack_pathways)")
-
-    def extra_repr(self):
-        return f"name={self.config.name!r}, pathways={self.config.pathways!r}"
+            raise ValueError(f"{rule}; got {shapes}")
 
 
 def build_model(name_or_config, num_classes=None, **overrides):
@@ -260,16 +220,12 @@ def build_model(name_or_config, num_classes=None, **overrides):
 
     ``name_or_config``: a name of ``CONFIGS`` (``slowfast_r50_4x16``, ``slowfast_r50_8x8``, ``slow_r50_4x16``,
     ``slow_r50_8x8``, ``fast_r50``, ``slowfast_r101_8x8``, ``slowfast_tiny``, ...) or a ``SlowFastConfig``.
-    ``num_classes``: default the config's (400). ``overrides``: any ``SlowFastConfig`` field, e.g.
-    ``alpha=4, beta=1/16, fusion="tsample", detection=True``. Build on the meta device
-    (``with torch.device("meta"): ...``) to count cost without allocating weights.
-    """
-    if isinstance(name_or_config, SlowFastConfig):
-        config = name_or_config
-    elif isinstance(name_or_config, str) and name_or_config in CONFIGS:
-        config = CONFIGS[name_or_config]
-    else:
+    ``num_classes``: default the config's (400). ``overrides``: any ``SlowFastConfig`` field, e.g. ``alpha=4, beta=1/16,
+    fusion="tsample", detection=True``. Build on the meta device (``with torch.device("meta"): ...``) to count cost
+    without allocating weights."""
+    named = CONFIGS.get(name_or_config) if isinstance(name_or_config, str) else None
+    config = name_or_config if isinstance(name_or_config, SlowFastConfig) else named
+    if config is None:
         raise ValueError(f"unknown model {name_or_config!r}; named models: {sorted(CONFIGS)}")
-    if num_classes is not None:
-        overrides["num_classes"] = num_classes
+    overrides |= {} if num_classes is None else {"num_classes": num_classes}
     return SlowFast(config.replace(**overrides) if overrides else config)
