@@ -330,24 +330,17 @@ class DetectionExplorer:
         self.widget = widgets.VBox([widgets.HBox([self.slider, self.threshold_slider]), self.caption, self.image])
         self._update()
 
-    @property
-    def index(self) -> int:
-        return self.slider.value
-
-    @property
-    def threshold(self) -> float:
-        return self.threshold_slider.value
-
     def _on_change(self, _change=None):
         self._update()
 
     def _update(self):
-        video_id, timestamp, _ = self.dataset.keyframes[self.index]
+        index, threshold = self.slider.value, self.threshold_slider.value
+        video_id, timestamp, _ = self.dataset.keyframes[index]
         self.key = (video_id, timestamp)
         names = self.dataset.label_map
-        self.shown = [(box, sorted(((a, s) for a, s in scores if s >= self.threshold), key=lambda x: -x[1]))
+        self.shown = [(box, sorted(((a, s) for a, s in scores if s >= threshold), key=lambda x: -x[1]))
                       for box, scores in self.by_key.get(self.key, {}).items()]
-        image = self.dataset.keyframe_image(self.index)
+        image = self.dataset.keyframe_image(index)
         height, width = image.shape[:2]
         truth = self.truth.get(self.key, {})
         boxes, captions = list(truth), [""] * len(truth)
@@ -362,11 +355,11 @@ class DetectionExplorer:
         self.image.value = figure_png(fig)
         true_actions = "; ".join(", ".join(names[a] for a in sorted(actions)) for actions in truth.values())
         self.caption.value = (f"{video_id} at {timestamp} s: {len(self.shown)} detected people (actions scored "
-                              f">= {self.threshold:.2f}); ground truth (dashed): {true_actions or '-'}")
+                              f">= {threshold:.2f}); ground truth (dashed): {true_actions or '-'}")
 
     def __repr__(self) -> str:
-        return (f"DetectionExplorer({len(self.dataset)} keyframes, keyframe {self.index} = {self.key}, "
-                f"threshold {self.threshold:.2f})")
+        return (f"DetectionExplorer({len(self.dataset)} keyframes, keyframe {self.slider.value} = {self.key}, "
+                f"threshold {self.threshold_slider.value:.2f})")
 
     def _repr_mimebundle_(self, **kwargs):
         return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}
