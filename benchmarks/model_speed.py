@@ -6,8 +6,11 @@ format, ours through ``torch.compile``, and ours channels-last under bfloat16 au
 on a GPU: a different arithmetic, so it is listed apart from the float32 variants). Before timing, the peer gets
 our weights through ``checkpoints.from_pytorchvideo`` (a pure rename) and must give the same logits: the two are
 one network.
-Printed: best-of-N milliseconds (the run least disturbed by other work on the machine; ``--stat median``
-for medians) and the ratio peer time / variant time (> 1 means ours is faster).
+Printed, one row per variant as soon as it is measured: best-of-N milliseconds (the run least disturbed by
+other work on the machine; ``--stat median`` for medians) and the ratio peer time / variant time (> 1 means
+ours is faster). The bf16 variant is skipped, with a note, on a CPU without bf16 instructions (read from
+/proc/cpuinfo) or when its first steps take over 5x the float32 channels-last time: oneDNN then emulates
+bf16, tens of times slower, and the run would take hours.
 
 The peer is a benchmark-only dependency, never one of the package; install it with
     pip install --no-deps pytorchvideo==0.1.5 fvcore iopath portalocker termcolor tabulate yacs
@@ -19,10 +22,12 @@ Run: ``python benchmarks/model_speed.py`` (``--sizes 112 224``, ``--repeats 10``
 """
 
 import argparse
+import platform
 import statistics
 import sys
 import time
 import types
+from pathlib import Path
 
 import torch
 
@@ -110,6 +115,36 @@ def interleaved_times(steps, repeats, warmup, stat):
     return {label: 1000 * reduce(t) for label, t in times.items()}
 
 
+def native_bf16():
+    """None if this CPU has bf16 instructions (or we cannot tell), else a note why bf16 autocast is emulated.
+
+    x86 needs AVX512-BF16 or AMX-BF16, Arm the BF16 extension; without them oneDNN emulates bf16 and a
+    forward pass takes tens of times longer than in float32.
+    """
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return None  # not Linux: time it and see
+    if flags & {"avx512_bf16", "amx_bf16", "bf16"}:
+        return None
+    return "this CPU has no bf16 instructions (avx512_bf16, amx_bf16 or Arm bf16): emulated, far slower"
+
+
+def too_slow(step, reference_ms, factor=5.0):
+    """None if one call of ``step`` takes less than ``factor`` times ``reference_ms``, else a note with its time.
+
+    Decides from at most two calls (the second one when the first may carry one-time set-up costs), so a
+    variant that emulates bf16 costs seconds here instead of the whole run.
+    """
+    for _ in range(2):
+        start = time.perf_counter()
+        step()
+        ms = 1000 * (time.perf_counter() - start)
+        if ms < factor * reference_ms:
+            return None
+    return f"one step took {ms / 1000:.1f} s, {ms / reference_ms:.0f}x float32 channels-last: no fast bf16 kernels"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[112, 224])
@@ -122,10 +157,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     make_peer = peer_factory()
+    no_bf16 = native_bf16()
 
-    print(f"{NAME}, batch {args.batch}, {args.threads} threads, {args.stat} of {args.repeats} (interleaved) "
-          f"after {args.warmup} warm-up")
-    print(f"{'variant':<29} {'crop':>5} {'forward ms':>11} {'fwd+bwd ms':>11} {'peer/this fwd':>14} {'fwd+bwd':>8}")
+    print(f"{NAME}, batch {args.batch}, {args.threads} threads, {args.stat} of {args.repeats} (forward and "
+          f"forward+backward interleaved) after {args.warmup} warm-up; CPU: {cpu_name()}")
+    print(f"{'variant':<29} {'crop':>5} {'forward ms':>11} {'fwd+bwd ms':>11} {'peer/this fwd':>14} {'fwd+bwd':>8}",
+          flush=True)
     for crop in args.sizes:
         torch.manual_seed(0)
         ours = build_model(NAME, crop_size=crop)
@@ -140,17 +177,35 @@ def main(argv=None):
         if not args.no_compile:
             variants["ours torch.compile"] = (torch.compile(build_model(NAME, crop_size=crop)), False, False)
         variants["ours ch.last + bf16 autocast"] = (channels_last, True, True)
-        steps = {label: step_functions(model, crop, args.batch, *flags) for label, (model, *flags) in variants.items()}
-        fwd = interleaved_times({k: v[0] for k, v in steps.items()}, args.repeats, args.warmup, args.stat)
-        fb = interleaved_times({k: v[1] for k, v in steps.items()}, args.repeats, args.warmup, args.stat)
-        for label in variants:
+        measured = {}
+        for label, (model, *flags) in variants.items():  # each row printed as soon as it is measured
+            forward, forward_backward = step_functions(model, crop, args.batch, *flags)
+            bf16 = flags[1]
+            skip = bf16 and (no_bf16 or too_slow(forward, measured["ours channels_last_3d"][0]))
+            if skip:
+                print(f"{label:<29} {crop:>5}  skipped: {skip}", flush=True)
+                continue
+            times = interleaved_times({"fwd": forward, "fb": forward_backward}, args.repeats, args.warmup, args.stat)
+            measured[label] = times["fwd"], times["fb"]
             ratios = ""
-            if "peer eager" in variants:
-                ratios = f"{fwd['peer eager'] / fwd[label]:>14.2f} {fb['peer eager'] / fb[label]:>8.2f}"
-            print(f"{label:<29} {crop:>5} {fwd[label]:>11.1f} {fb[label]:>11.1f} {ratios}", flush=True)
+            if "peer eager" in measured:
+                peer_fwd, peer_fb = measured["peer eager"]
+                ratios = f"{peer_fwd / times['fwd']:>14.2f} {peer_fb / times['fb']:>8.2f}"
+            print(f"{label:<29} {crop:>5} {times['fwd']:>11.1f} {times['fb']:>11.1f} {ratios}", flush=True)
         if make_peer is not None:
-            print(f"  (peer check at {crop}^2: same logits as ours, max |difference| {diff:.1e})")
+            print(f"  (peer check at {crop}^2: same logits as ours, max |difference| {diff:.1e})", flush=True)
     return 0
+
+
+def cpu_name():
+    """The CPU's model name (Linux), else what ``platform`` says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,14 @@
-"""``python -m slowfast_lite <command> ...``: one entry point, each command lives in its own module."""
+"""``python -m slowfast_lite <command> ...``: one entry point, each command lives in its own module.
 
+Exit status: 0 success; 2 a user error (bad option, missing or malformed input, an output that cannot be
+written), printed as one line ``command: message``; 1 a command that ran but failed. A traceback is a bug.
+"""
+
+import errno
 import importlib
 import sys
+
+from slowfast_lite.usage import UsageError
 
 # command -> (module, one-line help). Each module exposes ``cli(argv) -> int``.
 COMMANDS = {
@@ -28,10 +35,27 @@ def main(argv=None) -> int:
         print(usage())
         return 0
     if argv[0] not in COMMANDS:
-        print(f"unknown command {argv[0]!r}\n\n{usage()}", file=sys.stderr)
-        return 2
-    module = importlib.import_module(COMMANDS[argv[0]][0])
-    return int(module.cli(argv[1:]) or 0)
+        return _fail("slowfast_lite", f"unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)} (see --help)", 2)
+    command = argv[0]
+    module = importlib.import_module(COMMANDS[command][0])
+    try:
+        return int(module.cli(argv[1:]) or 0)
+    except UsageError as err:
+        return _fail(command, err, 2)
+    except OSError as err:
+        # a path the user gave that is missing, a folder, unreadable: their mistake; a full disk is not
+        return _fail(command, err, 2 if err.errno in _USER_ERRNOS else 1)
+    except KeyboardInterrupt:
+        return _fail(command, "interrupted", 130)
+
+
+# missing file, permission denied, is / is not a folder, file exists
+_USER_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.EEXIST}
+
+
+def _fail(command, message, status):
+    print(f"{command}: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

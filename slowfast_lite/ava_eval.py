@@ -14,14 +14,13 @@
 detections of each keyframe and matches them in score order.
 """
 
-import argparse
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from slowfast_lite.data.ava_files import AVAFormatError, read_ava_csv, read_exclusions, read_label_map
+from slowfast_lite import usage
+from slowfast_lite.data.ava_files import read_ava_csv, read_exclusions, read_label_map
 
 
 def box_iou(boxes_a, boxes_b):
@@ -71,7 +70,8 @@ def average_precision(precision, recall):
 
 
 def _rows(source, kind):
-    return read_ava_csv(source, kind) if isinstance(source, str | Path) else list(source)
+    return read_ava_csv(source, kind, need_action=kind == "detections") if isinstance(source, str | Path) \
+        else list(source)
 
 
 def frame_map(groundtruth, detections, label_map, exclusions=None, iou_threshold=0.5, top_k_per_keyframe=None):
@@ -127,23 +127,23 @@ def frame_map(groundtruth, detections, label_map, exclusions=None, iou_threshold
 
 
 def cli(argv) -> int:
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite ava-eval",
-                                     description="Frame-mAP@0.5 of AVA detections with the official rules.")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite ava-eval",
+                                  description="Frame-mAP@0.5 of AVA detections with the official rules.")
     parser.add_argument("--labelmap", required=True, help="pbtxt of the evaluated classes")
     parser.add_argument("--groundtruth", required=True, help="annotation csv")
     parser.add_argument("--detections", required=True, help="detection csv (..., action_id, score)")
     parser.add_argument("--exclusions", help="excluded timestamps csv")
-    parser.add_argument("--iou", type=float, default=0.5, help="IoU threshold (default 0.5)")
-    parser.add_argument("--top-k", type=int, default=None,
+    parser.add_argument("--iou", type=usage.number(above=0, maximum=1), default=0.5,
+                        help="IoU threshold in (0, 1] (default 0.5)")
+    parser.add_argument("--top-k", type=usage.integer(minimum=1), default=None,
                         help="keep the k best detections per keyframe, matched in score order (ActivityNet: 50)")
     args = parser.parse_args(argv)
-    try:
-        label_map = read_label_map(args.labelmap)
-        mean_ap, per_class = frame_map(args.groundtruth, args.detections, label_map, args.exclusions,
-                                       args.iou, args.top_k)
-    except (OSError, AVAFormatError, ValueError) as error:
-        print(f"ava-eval: error: {error}", file=sys.stderr)
-        return 1
+    for option in ("labelmap", "groundtruth", "detections", "exclusions"):
+        if getattr(args, option) is not None:
+            usage.check_input_file(getattr(args, option), f"--{option}")
+    label_map = read_label_map(args.labelmap)
+    mean_ap, per_class = frame_map(args.groundtruth, args.detections, label_map, args.exclusions,
+                                   args.iou, args.top_k)
     for action_id, ap in per_class.items():
         print(f"AP@{args.iou:g} {ap:.4f}  {action_id:>3}  {label_map[action_id]}")
     print(f"mAP@{args.iou:g} {mean_ap:.4f} over {len(per_class)} classes with ground truth")

@@ -13,6 +13,7 @@ Nothing here runs code from a file: torch files go through ``torch.load(weights_
 through an unpickler that admits numpy arrays and plain containers only.
 """
 
+import hashlib
 import os
 import pickle
 import re
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 
 from slowfast_lite import utils
+from slowfast_lite.usage import UsageError
 
 # Files of the reference model zoos that fit our named configs (Kinetics-400, 400 classes).
 # PySlowFast: https://dl.fbaipublicfiles.com/pyslowfast/model_zoo/kinetics400/<file>
@@ -38,7 +40,7 @@ MODEL_ZOO = {
 }
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UsageError):
     """A checkpoint that cannot be read, or does not fit the model; the message names the file."""
 
 
@@ -98,14 +100,77 @@ def safe_unpickle(path):
 
 
 def _torch_load(path):
+    _check_archive(path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CheckpointError(f"refusing to load {path}: it holds more than tensors and plain containers "
-                              f"({first_line})") from err
+                              f"({_cause(err)})") from err
     except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError) as err:
-        raise CheckpointError(f"cannot read checkpoint {path}: {err} (truncated or corrupt file?)") from err
+        raise CheckpointError(f"cannot read checkpoint {path}: {_cause(err)} (truncated or corrupt file?)") from err
+    _check_digest(obj, path)
+    return obj
+
+
+def _cause(err):
+    """torch's message without its advice (never load with weights_only=False) and its boilerplate."""
+    lines = [line.strip() for line in str(err).splitlines()]
+    kept = [line for line in lines if line and not any(
+        word in line for word in ("weights_only", "Check the documentation", "Please file an issue"))]
+    return " ".join(kept).removeprefix("WeightsUnpickler error:").strip() or type(err).__name__
+
+
+def _check_archive(path):
+    """Refuse what is not a torch file, and a zip whose members fail their CRC-32 (torch.load never checks)."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        raise CheckpointError(f"cannot read checkpoint {path}: the file is empty (0 bytes)")
+    if head[:1] == b"\x80" and head != b"PK\x03\x04":  # torch's legacy format: a pickle (protocol >= 2)
+        return
+    if head != b"PK\x03\x04":
+        raise CheckpointError(f"cannot read checkpoint {path}: not a torch checkpoint (neither a zip archive, "
+                              "torch's format, nor a pickle)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive ({err})") from err
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is corrupt: {bad} fails its CRC check (damaged after it was "
+                              "written)")
+
+
+DIGEST_KEY = "model_sha256"  # what atomic_save adds beside a checkpoint's "model_state"
+
+
+def state_digest(state):
+    """sha256 (hex) of a state dict: every tensor's name, dtype, shape and bytes, in sorted name order."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = torch.as_tensor(state[name]).detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _check_digest(obj, path):
+    """A checkpoint this package wrote carries the digest of its weights: they must still match it."""
+    if not (isinstance(obj, Mapping) and DIGEST_KEY in obj and isinstance(obj.get("model_state"), Mapping)):
+        return
+    if state_digest(obj["model_state"]) != obj[DIGEST_KEY]:
+        raise CheckpointError(f"checkpoint {path} is corrupt: its weights no longer match the sha256 recorded "
+                              "when it was written")
+
+
+def require(obj, keys, path, what):
+    """Raise CheckpointError unless the checkpoint object ``obj`` (read from ``path``) is a dict with ``keys``."""
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{path} is not {what}: it holds a {type(obj).__name__}, not a dict")
+    missing = [key for key in keys if key not in obj]
+    if missing:
+        raise CheckpointError(f"{path} is not {what}: it lacks {', '.join(map(repr, missing))} "
+                              f"(it has {', '.join(map(repr, list(obj)[:8]))})")
 
 
 def _is_zip(path):
@@ -114,10 +179,15 @@ def _is_zip(path):
 
 
 def read_file(path):
-    """The raw object in a checkpoint file: torch files (zip, or any suffix but .pkl) or Caffe2 pickles."""
+    """The raw object in a checkpoint file: torch files (zip, or any suffix but .pkl) or Caffe2 pickles.
+
+    Torch zip archives are checked member by member (CRC-32), and a checkpoint written by ``atomic_save``
+    against the sha256 of its weights: a damaged file raises CheckpointError instead of loading wrong weights.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
+        raise CheckpointError(f"checkpoint {path} does not exist" if not path.exists() else
+                              f"checkpoint {path} is not a file")
     if path.suffix == ".pkl" and not _is_zip(path):
         return safe_unpickle(path)
     return _torch_load(path)
@@ -137,8 +207,13 @@ def _unwrap(obj, origin="<state dict>"):
             break
     arrays = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor | np.ndarray)}
     if not arrays:
+        found = ", ".join(f"{k!r} ({type(v).__name__})" for k, v in list(obj.items())[:8])
         raise CheckpointError(f"{origin}: no weights found; expected 'model_state' (PySlowFast, PyTorchVideo), "
-                              f"'blobs' (Caffe2) or a state dict, found keys {sorted(map(str, obj))[:8]}")
+                              f"'blobs' (Caffe2) or a state dict of arrays, found {found or 'nothing'}")
+    names = [k for k in arrays if not isinstance(k, str)]
+    if names:
+        raise CheckpointError(f"{origin}: weight names must be strings, found {names[0]!r} "
+                              f"({type(names[0]).__name__})")
     return OrderedDict((k.removeprefix("module."), v) for k, v in arrays.items())
 
 
@@ -431,8 +506,14 @@ def load_model(path, name=None, device="cpu"):
 
 
 def atomic_save(obj, path):
-    """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
+    """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a file.
+
+    A dict with a ``model_state`` gets the sha256 of those weights under ``model_sha256``, which
+    ``read_file`` checks.
+    """
     path = Path(path)
+    if isinstance(obj, Mapping) and isinstance(obj.get("model_state"), Mapping):
+        obj = {**obj, DIGEST_KEY: state_digest(obj["model_state"])}
     with utils.atomic_write(path, fsync=True) as partial:
         torch.save(obj, partial)
     return path

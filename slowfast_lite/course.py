@@ -5,12 +5,12 @@ notebooks in order, each with its profile's parameters, and writes the executed 
 ``report.json`` (per notebook: wall time, peak host and GPU memory, the numbers it ``record``-ed).
 """
 
-import argparse
 import ast
 import contextlib
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import platform
 import sys
@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from slowfast_lite import recipes, utils
+from slowfast_lite import recipes, usage, utils
 
 RECORD_ENV = "SLOWFAST_LITE_RECORD"  # json file that record() writes to, set by the runner per notebook
 STATS_ENV = "SLOWFAST_LITE_STATS"  # json file the kernel probe writes peak memory to
@@ -31,7 +31,7 @@ PROFILES = recipes.COURSE_PROFILES
 BACKBONE_NOTEBOOK = "06_training"  # its recipe parameters (recipes.BACKBONE_KEYS) reach 07 and 08 as backbone_recipe
 
 
-class CourseError(ValueError):
+class CourseError(usage.UsageError):
     """A bad profile, notebook selection or parameter override (names the notebook and the key)."""
 
 
@@ -183,12 +183,25 @@ def resolve_parameters(profile: str, notebooks: list[Path], overrides=None) -> d
             if not _same_kind(defaults[key], value):
                 raise CourseError(f"{name}: parameter {key!r} = {value!r} is of type {type(value).__name__}, "
                                   f"its default {defaults[key]!r} of type {type(defaults[key]).__name__}")
+            if not _same_sign(defaults[key], value):
+                raise CourseError(f"{name}: parameter {key!r} = {value!r} is out of range: its default "
+                                  f"{defaults[key]!r} asks for a {'positive' if defaults[key] else 'non-negative'} "
+                                  "finite number")
     backbone = {k: v for k, v in merged.get(BACKBONE_NOTEBOOK, {}).items() if k in recipes.BACKBONE_KEYS}
     for path in notebooks:
         if backbone and "backbone_recipe" in notebook_parameters(path):
             values = merged.setdefault(path.stem, {})
             values["backbone_recipe"] = {**backbone, **values.get("backbone_recipe", {})}
     return {p.stem: merged.get(p.stem, {}) for p in notebooks}
+
+
+def _same_sign(default, value) -> bool:
+    """A count, size or rate stays in its default's range: positive if the default is, else non-negative."""
+    numbers = (int, float)
+    if isinstance(default, bool) or not isinstance(default, numbers) or not isinstance(value, numbers) \
+            or isinstance(value, bool) or default < 0:
+        return True
+    return math.isfinite(value) and (value > 0 if default > 0 else value >= 0)
 
 
 def _same_kind(default, value) -> bool:
@@ -467,15 +480,16 @@ def cli(argv) -> int:
         return 2
     if argv and argv[0] == "refresh":
         if len(argv) == 1:
-            print("usage: python -m slowfast_lite course refresh NOTEBOOK...", file=sys.stderr)
-            return 2
+            raise usage.UsageError("refresh needs notebooks: python -m slowfast_lite course refresh NOTEBOOK...")
+        for p in argv[1:]:
+            usage.check_input_file(p, "refresh")
         for p in argv[1:]:
             print(f"executing {p}", file=sys.stderr)
             refresh(p)
         return 0
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite course",
-                                     description="Run the course notebooks in order with papermill and report. "
-                                     "(`course refresh NOTEBOOK...` re-executes notebooks in place.)")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite course",
+                                  description="Run the course notebooks in order with papermill and report. "
+                                  "(`course refresh NOTEBOOK...` re-executes notebooks in place.)")
     parser.add_argument("--profile", choices=list(PROFILES), default="quick",
                         help="quick: the notebooks' defaults (CPU, minutes); full: one GPU at full scale")
     parser.add_argument("--out", type=Path, help="folder for executed notebooks and the report (runs/PROFILE)")
@@ -486,26 +500,26 @@ def cli(argv) -> int:
                         help="override one parameter on top of the profile (repeatable)")
     parser.add_argument("--notebooks", type=Path, help="folder of the notebooks (the checkout's notebooks/)")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing notebook")
-    parser.add_argument("--timeout", type=int, help="seconds allowed per cell (default: no limit)")
+    parser.add_argument("--timeout", type=usage.integer(minimum=1), help="seconds allowed per cell (default: no limit)")
     parser.add_argument("--dry-run", action="store_true", help="check the parameters and show the plan only")
     args = parser.parse_args(argv)
-    try:
-        overrides = {}
-        for text in args.overrides:
-            notebook, key, value = parse_override(text)
-            overrides.setdefault(notebook, {})[key] = value
-        if args.dry_run:
-            notebooks = discover(args.notebooks)
-            parameters = resolve_parameters(args.profile, notebooks, overrides)
-            for path in select(notebooks, args.only):
-                shown = ", ".join(f"{k}={v!r}" for k, v in parameters[path.stem].items()) or "defaults"
-                print(f"{path.stem}: {shown}")
-            return 0
-        report = run(args.profile, args.out, args.only, args.resume, overrides, args.notebooks, args.fail_fast,
-                     args.timeout, log=lambda line: print(line, flush=True))
-    except CourseError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if args.out is not None:
+        usage.check_output_dir(args.out, "--out", (args.notebooks or NOTEBOOKS_DIR,))
+    if args.notebooks is not None and not args.notebooks.is_dir():
+        raise usage.UsageError(f"--notebooks {args.notebooks}: no such folder")
+    overrides = {}
+    for text in args.overrides:
+        notebook, key, value = parse_override(text)
+        overrides.setdefault(notebook, {})[key] = value
+    if args.dry_run:
+        notebooks = discover(args.notebooks)
+        parameters = resolve_parameters(args.profile, notebooks, overrides)
+        for path in select(notebooks, args.only):
+            shown = ", ".join(f"{k}={v!r}" for k, v in parameters[path.stem].items()) or "defaults"
+            print(f"{path.stem}: {shown}")
+        return 0
+    report = run(args.profile, args.out, args.only, args.resume, overrides, args.notebooks, args.fail_fast,
+                 args.timeout, log=lambda line: print(line, flush=True))
     print()
     print(report.markdown())
     out = args.out or Path("runs") / args.profile

@@ -11,7 +11,6 @@ mp4 with the label and score of the nearest window drawn on every frame.
     python -m slowfast_lite demo VIDEO --model NAME --checkpoint FILE [--labels FILE] [--out out.mp4]
 """
 
-import argparse
 import dataclasses
 import functools
 import json
@@ -24,10 +23,10 @@ import av
 import numpy as np
 import torch
 
-from . import checkpoints, sampling, transforms, utils, video
+from . import checkpoints, sampling, transforms, usage, utils, video
 
 
-class DemoError(ValueError):
+class DemoError(usage.UsageError):
     """Bad input to the demo (labels file, options); the message names the file and the mismatch."""
 
 
@@ -66,7 +65,7 @@ def read_labels(path, num_classes=None):
     path = Path(path)
     if not path.is_file():
         raise DemoError(f"labels file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+    text = usage.read_text(path)
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
         names = _json_labels(path, text)
     else:
@@ -269,7 +268,7 @@ def annotate_video(path, predictions, out, labels=None, k=3, min_height=240, chu
     owner = nearest_window(predictions, info.frames)
     captions = [[f"{class_name(c, labels)} {prob:.0%}" for c, prob in p.top(k)] for p in predictions]
     with utils.atomic_write(out) as partial:
-        with av.open(str(partial), mode="w") as container:
+        with av.open(video.ffmpeg_path(partial), mode="w") as container:
             stream = container.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.options = {"crf": "20"}
@@ -295,22 +294,47 @@ NO_CHECKPOINT = (
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite demo",
-                                     description="Sliding-window predictions over a video, with a timeline and an "
-                                                 "annotated mp4.")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite demo",
+                                description="Sliding-window predictions over a video, with a timeline and an "
+                                            "annotated mp4.")
     parser.add_argument("video", help="the video file")
     parser.add_argument("--model", required=True, help="model name, e.g. slowfast_r50_8x8, slowfast_tiny")
     parser.add_argument("--checkpoint", help="weights: PySlowFast .pyth/.pkl, PyTorchVideo .pyth, or ours")
     parser.add_argument("--labels", help="class names: one per line, or PySlowFast's json {\"name\": index}")
-    parser.add_argument("--out", help="annotated mp4 to write (and its timeline as <out>_timeline.png)")
-    parser.add_argument("--timeline", help="where to save the timeline figure (png)")
-    parser.add_argument("--stride", type=float, help="frames between window starts (default: half a window)")
-    parser.add_argument("--crop", type=int, help="crop size in pixels (default: the model's training crop)")
-    parser.add_argument("--short-side", type=int, help="short side before cropping (default: the crop size)")
-    parser.add_argument("--top", type=int, default=5, help="classes printed per window (default 5)")
-    parser.add_argument("--batch-size", type=int, default=4, help="windows per forward pass")
+    parser.add_argument("--out", help=f"annotated video to write ({', '.join(VIDEO_SUFFIXES)}; and its timeline "
+                                      "as <out>_timeline.png)")
+    parser.add_argument("--timeline", help="where to save the timeline figure (png, pdf, svg ...)")
+    parser.add_argument("--stride", type=usage.number(above=0),
+                        help="frames between window starts (default: half a window)")
+    parser.add_argument("--crop", type=usage.integer(minimum=1),
+                        help="crop size in pixels (default: the model's training crop)")
+    parser.add_argument("--short-side", type=usage.integer(minimum=1),
+                        help="short side before cropping (default: the crop size)")
+    parser.add_argument("--top", type=usage.integer(minimum=1), default=5,
+                        help="classes printed per window (default 5)")
+    parser.add_argument("--batch-size", type=usage.integer(minimum=1), default=4, help="windows per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     return parser
+
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov")  # containers that take the H.264 stream annotate_video writes
+
+
+def _outputs(args):
+    """(annotated video, timeline) paths, checked before any work: writable, known formats, no input overwritten."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    inputs = (args.video, args.checkpoint, args.labels)
+    out = timeline = None
+    if args.out:
+        out = usage.check_output_file(args.out, "--out", inputs, VIDEO_SUFFIXES)
+        timeline = out.with_name(out.stem + "_timeline.png")
+    if args.timeline:
+        figure_suffixes = {f".{s}" for s in FigureCanvasBase.get_supported_filetypes()}
+        timeline = usage.check_output_file(args.timeline, "--timeline", inputs + (args.out,), figure_suffixes)
+    elif timeline is not None:
+        timeline = usage.check_output_file(timeline, "--out's timeline", inputs)
+    return out, timeline
 
 
 def load_model(name, checkpoint, device="cpu"):
@@ -325,22 +349,20 @@ def cli(argv) -> int:
     if not args.checkpoint:
         print(NO_CHECKPOINT, file=sys.stderr)
         return 2
-    try:
-        model, view = load_model(args.model, args.checkpoint, utils.pick_device(args.device))
-        view = dataclasses.replace(view, crop_size=args.crop or view.crop_size,
-                                   short_side=args.short_side or (None if args.crop else view.short_side))
-        labels = read_labels(args.labels, model.config.num_classes) if args.labels else None
-        predictions = predict_video(model, args.video, args.stride, view, args.batch_size,
-                                    progress=sys.stderr.isatty())
-        print(format_predictions(predictions, labels, args.top))
-        timeline = args.timeline or (Path(args.out).with_name(Path(args.out).stem + "_timeline.png")
-                                     if args.out else None)
-        if timeline:
-            timeline_figure(predictions, labels).savefig(timeline)
-            print(f"timeline: {timeline}")
-        if args.out:
-            print(f"annotated video: {annotate_video(args.video, predictions, args.out, labels)}")
-    except (checkpoints.CheckpointError, DemoError, video.VideoDecodeError, FileNotFoundError, ValueError) as err:
-        print(f"demo: {err}", file=sys.stderr)
-        return 1
+    usage.check_model_name(args.model)
+    out, timeline = _outputs(args)
+    usage.check_input_file(args.checkpoint, "--checkpoint")
+    video.probe(args.video)  # a video that cannot be read fails now, not after loading the model
+    device = utils.pick_device(usage.check_device(args.device))
+    model, view = load_model(args.model, args.checkpoint, device)
+    view = dataclasses.replace(view, crop_size=args.crop or view.crop_size,
+                               short_side=args.short_side or (None if args.crop else view.short_side))
+    labels = read_labels(args.labels, model.config.num_classes) if args.labels else None
+    predictions = predict_video(model, args.video, args.stride, view, args.batch_size, progress=sys.stderr.isatty())
+    print(format_predictions(predictions, labels, args.top))
+    if timeline:
+        timeline_figure(predictions, labels).savefig(timeline)
+        print(f"timeline: {timeline}")
+    if out:
+        print(f"annotated video: {annotate_video(args.video, predictions, out, labels)}")
     return 0

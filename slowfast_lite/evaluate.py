@@ -5,7 +5,6 @@ A test-mode ``VideoClassificationDataset`` yields ``num_clips x num_crops`` view
 top-1/top-5 accuracy, per-class accuracy and the confusion matrix (rows: true class, columns: predicted).
 """
 
-import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from slowfast_lite import utils
+from slowfast_lite import usage, utils
 
 
 def topk_accuracy(scores, labels, k=1) -> float:
@@ -114,17 +113,24 @@ def cli(argv) -> int:
     from slowfast_lite import checkpoints
     from slowfast_lite.data.kinetics import VideoClassificationDataset
 
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite evaluate",
-                                     description="Multi-view test of a model trained with `train`.")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite evaluate",
+                                  description="Multi-view test of a model trained with `train`.")
     parser.add_argument("--checkpoint", required=True, type=Path, help="checkpoint.pt written by `train`")
     parser.add_argument("--data", required=True, type=Path, help="test csv (path label) or folder per class")
-    parser.add_argument("--clips", type=int, default=None, help="temporal clips per video (default: training's)")
+    parser.add_argument("--clips", type=usage.integer(minimum=1), default=None,
+                        help="temporal clips per video (default: training's)")
     parser.add_argument("--crops", type=int, default=None, choices=(1, 3), help="spatial crops per video")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--batch-size", type=usage.integer(minimum=1), default=16)
+    parser.add_argument("--workers", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args(argv)
+    usage.check_input_file(args.checkpoint, "--checkpoint")
+    if not args.data.exists():
+        raise usage.UsageError(f"--data {args.data}: no such csv file or folder")
+    if args.json:
+        usage.check_output_file(args.json, "--json", (args.checkpoint, args.data))
+    usage.check_device(args.device)
 
     model, data_settings = checkpoints.load_model(args.checkpoint)
     views = {k: v for k, v in (("num_clips", args.clips), ("num_crops", args.crops)) if v is not None}

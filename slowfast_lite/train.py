@@ -33,7 +33,7 @@ import torch.distributed as dist
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, DistributedSampler
 
-from slowfast_lite import checkpoints, evaluate, utils
+from slowfast_lite import checkpoints, evaluate, usage, utils
 
 
 # ---------------------------------------------------------------------------------------------- config
@@ -194,7 +194,7 @@ def _seed_loader(worker_id):
 
 
 # ---------------------------------------------------------------------------------------------- checkpoints
-class ResumeError(ValueError):
+class ResumeError(usage.UsageError):
     """A checkpoint that this run cannot continue from; the message says which setting differs."""
 
 
@@ -204,6 +204,9 @@ def _check_recipe(saved, current, path):
         lines = "\n".join(f"  {k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in diff.items())
         raise ResumeError(f"{path} was written by a run with a different config; refusing to resume:\n{lines}\n"
                           "use another out_dir, resume=False, or the checkpoint's settings")
+
+
+RESUME_KEYS = ("recipe", "model_state", "optimizer_state", "rng_state", "history", "epoch")
 
 
 def _model_info(model):
@@ -234,7 +237,8 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
     out_dir = Path(config.out_dir) if config.out_dir else None
     checkpoint_path = out_dir / "checkpoint.pt" if out_dir else None
     if checkpoint_path and config.resume and checkpoint_path.exists():
-        state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+        state = checkpoints.read_file(checkpoint_path)
+        checkpoints.require(state, RESUME_KEYS, checkpoint_path, "a checkpoint of `fit` to resume from")
         _check_recipe(state["recipe"], _plain(config.recipe()), checkpoint_path)
         checkpoints.load_exact(model, state["model_state"], checkpoint_path)
         optimizer.load_state_dict(state["optimizer_state"])
@@ -339,29 +343,33 @@ def cli(argv) -> int:
     from slowfast_lite.data.kinetics import VideoClassificationDataset
     from slowfast_lite.models import build_model
 
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite train",
-                                     description="Train a SlowFast-family model on a video classification set.")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite train",
+                                  description="Train a SlowFast-family model on a video classification set.")
     parser.add_argument("--model", default="slowfast_tiny", help="a named config (slowfast_tiny, slow_r50_4x16...)")
     parser.add_argument("--data", required=True, type=Path,
                         help="folder with train.csv/val.csv (path label), a train csv, or a folder per class")
     parser.add_argument("--val", type=Path, help="validation csv or folder (default: DATA/val.csv if present)")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--warmup-epochs", type=float, default=1.0)
-    parser.add_argument("--crop", type=int, default=None, help="training crop (default: the model's)")
-    parser.add_argument("--scale", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
+    parser.add_argument("--epochs", type=usage.integer(minimum=1), default=10)
+    parser.add_argument("--batch-size", type=usage.integer(minimum=1), default=16)
+    parser.add_argument("--lr", type=usage.number(above=0), default=0.1)
+    parser.add_argument("--warmup-epochs", type=usage.number(minimum=0), default=1.0)
+    parser.add_argument("--crop", type=usage.integer(minimum=8), default=None,
+                        help="training crop (default: the model's)")
+    parser.add_argument("--scale", type=usage.integer(minimum=8), nargs=2, default=None, metavar=("MIN", "MAX"),
                         help="short-side jitter range (default: 8/7 and 10/7 of the crop, PySlowFast's ratio)")
     parser.add_argument("--fast-gray", action="store_true", help="grey-scale input for the Fast pathway")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<model>)")
     parser.add_argument("--no-resume", action="store_true", help="start over even if OUT has a checkpoint")
-    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--workers", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--channels-last", action="store_true")
     args = parser.parse_args(argv)
+    usage.check_model_name(args.model)
+    usage.check_device(args.device)
+    out = usage.check_output_dir(args.out or Path("runs") / args.model, "--out", (args.data, args.val))
 
     train_csv = _find_csv(args.data, "train") or args.data
     val_source = args.val or _find_csv(args.data, "val")
@@ -369,12 +377,13 @@ def cli(argv) -> int:
     overrides = {"crop_size": args.crop} if args.crop else {}
     model = build_model(args.model, num_classes=probe.num_classes, **overrides)
     crop = model.config.crop_size
+    if args.scale and not crop <= args.scale[0] <= args.scale[1]:
+        raise usage.UsageError(f"--scale {args.scale[0]} {args.scale[1]}: need crop ({crop}) <= MIN <= MAX")
     settings = dict(scale_range=tuple(args.scale) if args.scale else (round(crop * 8 / 7), round(crop * 10 / 7)),
                     fast_grayscale=args.fast_gray, seed=args.seed)
     train_set = VideoClassificationDataset.for_model(model, train_csv, "train", **settings)
     val_set = (VideoClassificationDataset.for_model(model, val_source, "test", num_clips=1, num_crops=1, **settings)
                if val_source else None)
-    out = args.out or Path("runs") / args.model
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          warmup_epochs=args.warmup_epochs, seed=args.seed, amp=args.amp, compile=args.compile,
                          channels_last=args.channels_last, out_dir=str(out), resume=not args.no_resume,

@@ -8,11 +8,14 @@ only the frames it returns.
 
 Bad input raises ``VideoDecodeError`` naming the file and the cause: a missing, empty, non-video or
 audio-only file, an mp4 cut short (its index comes last), an index outside [0, frames) (negative ones
-included: nothing is clamped here), damaged H.264 data. Two documented exceptions: a webm/mkv cut short
-reads as the shorter video it still holds, and damaged VP9 data cannot be told from good data.
+included: nothing is clamped here), damaged H.264 data. Two documented exceptions: a webm/mkv, or an mp4
+with its index first ("faststart"), cut short reads as the shorter video it still holds (``probe`` counts
+the frames that decode), and damaged VP9 data cannot be told from good data. Paths are always opened as
+files, never as FFmpeg protocols or URLs (``concat:a.mp4`` is a file name).
 """
 
 import functools
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,9 +24,10 @@ import av
 import numpy as np
 
 from slowfast_lite import utils
+from slowfast_lite.usage import UsageError
 
 
-class VideoDecodeError(Exception):
+class VideoDecodeError(UsageError):
     """A video file could not be read as asked; the message names the file and the cause."""
 
 
@@ -42,6 +46,7 @@ class VideoInfo:
 # ---------------------------------------------------------------------------------------------------- writing
 
 _CODEC_BY_SUFFIX = {".mp4": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9"}
+VIDEO_SUFFIXES = tuple(_CODEC_BY_SUFFIX)  # what write_video can write
 _NEEDS_EVEN_SIZE = {"libx264", "libx265"}  # these encoders reject odd sizes in 4:2:0
 
 
@@ -74,7 +79,7 @@ def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420
         if times.shape != (len(frames),) or np.any(np.diff(times) <= 0):
             raise ValueError(f"{path}: times must hold one increasing time per frame ({len(frames)})")
     with utils.atomic_write(path) as partial:  # the suffix, kept, picks the container
-        with av.open(str(partial), mode="w", options={"fflags": "+bitexact"}) as container:  # no random ids
+        with av.open(ffmpeg_path(partial), mode="w", options={"fflags": "+bitexact"}) as container:  # no random ids
             stream = container.add_stream(codec, rate=rate)
             stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
             if times is not None:  # fine ticks carry the irregular spacing
@@ -98,6 +103,12 @@ def write_video(path, frames, fps, codec=None, gop=None, crf=18, pix_fmt="yuv420
 
 # ---------------------------------------------------------------------------------------------------- reading
 
+def ffmpeg_path(path):
+    """``path`` as FFmpeg must see it to open it as a file: ``file:`` and the absolute path. A bare name like
+    ``concat:a.mp4`` or ``file:x.mp4`` would otherwise be read as a protocol (and open another file)."""
+    return f"file:{os.path.abspath(path)}"
+
+
 def _open(path):
     """Open ``path`` for reading; every failure becomes a VideoDecodeError naming the file."""
     path = Path(path)
@@ -110,10 +121,10 @@ def _open(path):
     try:
         # Opening decodes a few frames to learn the stream's parameters (about 80 ms at 720p). mp4, mkv and
         # webm headers already hold them, so skip that decoding; reopen normally if the size stays unknown.
-        container = av.open(str(path), options={"skip_frame": "all"})
+        container = av.open(ffmpeg_path(path), options={"skip_frame": "all"})
         if container.streams.video and not container.streams.video[0].codec_context.width:
             container.close()
-            container = av.open(str(path))
+            container = av.open(ffmpeg_path(path))
     except (av.FFmpegError, UnicodeDecodeError) as err:
         raise VideoDecodeError(f"{path}: cannot be opened as a video: damaged, truncated or not a video "
                                f"({err})") from err
@@ -147,11 +158,32 @@ class _Index:
         return i if pts is not None and i < len(self.pts) and self.pts[i] == pts else None
 
 
+def _decodable(path, container, stream, pts, keyframes):
+    """The timestamps ``pts`` of a file cut short, shortened to the frames that decode in order.
+
+    Decodes the last two GOPs (an open GOP may lean on the last keyframe) until the damaged tail stops the
+    decoder; the frames still queued in it (B-frames) are lost with it.
+    """
+    decoded = set()
+    for start in dict.fromkeys([int(keyframes[max(len(keyframes) - 2, 0)]), 0]):
+        container.seek(int(pts[start]), stream=stream, backward=True)
+        try:
+            for frame in container.decode(stream):
+                decoded.add(frame.pts)
+        except av.FFmpegError:
+            pass  # the damaged tail
+        if int(pts[start]) in decoded:
+            break
+    missing = [i for i in range(start, len(pts)) if int(pts[i]) not in decoded]
+    return pts[:missing[0]] if missing else pts
+
+
 @functools.lru_cache(maxsize=256)  # a 15-minute 30 fps video takes about 0.2 MB
 def _index_cached(path, size, mtime_ns, inode):
     container, stream = _open(path)
     with container:
         entries = []  # (pts, is_keyframe, duration) in decode order
+        cut_short = False  # a packet runs past the end of the file (an mp4 with its index first, cut short)
         try:
             for packet in container.demux(stream):
                 if packet.size == 0 or packet.is_discard:
@@ -160,6 +192,7 @@ def _index_cached(path, size, mtime_ns, inode):
                 if pts is None:
                     raise VideoDecodeError(f"{path}: frames carry no timestamps; cannot index them")
                 entries.append((pts, packet.is_keyframe, packet.duration or 0))
+                cut_short = cut_short or packet.is_corrupt or (packet.pos or 0) + packet.size > (size or 0)
         except av.FFmpegError as err:
             raise VideoDecodeError(f"{path}: reading packets failed ({err})") from err
         if not entries:
@@ -170,6 +203,11 @@ def _index_cached(path, size, mtime_ns, inode):
             raise VideoDecodeError(f"{path}: several frames share one timestamp; cannot index them")
         last_duration = entries[-1][2] or (pts[-1] - pts[0]) // max(len(pts) - 1, 1)
         keyframes = np.array([i for i, e in enumerate(entries) if e[1]] or [0], dtype=np.int64)
+        if cut_short:
+            pts = _decodable(path, container, stream, pts, keyframes)
+            keyframes = keyframes[keyframes < len(pts)]
+            if not len(pts):
+                raise VideoDecodeError(f"{path}: truncated file: no frame can be decoded")
         return _Index(
             pts=pts,
             keyframes=keyframes,

@@ -20,8 +20,27 @@ STYLE = {
 
 
 def use_style() -> None:
-    """Apply the course style (modest dpi keeps committed notebooks small)."""
+    """Apply the course style (modest dpi keeps committed notebooks small); in a Jupyter kernel, draw inline."""
+    _draw_inline_in_jupyter()
     mpl.rcParams.update(STYLE)
+
+
+def _draw_inline_in_jupyter() -> None:
+    """Select the inline backend inside a Jupyter kernel whatever ``MPLBACKEND`` says.
+
+    Headless servers and CI runners often set ``MPLBACKEND=Agg``; a kernel then keeps Agg, and every
+    ``plt.show()`` draws nothing. Outside a kernel (scripts, tests) the backend is left alone.
+    """
+    import sys
+
+    if "ipykernel" not in sys.modules:
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel") or "inline" in mpl.get_backend():
+        return
+    shell.run_line_magic("matplotlib", "inline")
 
 
 def montage(frames, columns: int | None = None, pad: int = 2, pad_value: int = 255, borders=None):

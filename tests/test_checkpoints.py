@@ -108,7 +108,7 @@ def test_pyslowfast_round_trip(trained, tmp_path):
     model, inputs, expected = trained
     path = checkpoints.save_pyslowfast(model, tmp_path / "ours.pyth", epoch=7)
     raw = torch.load(path, weights_only=True)
-    assert set(raw) == {"epoch", "model_state", "optimizer_state", "cfg"} and raw["epoch"] == 7
+    assert set(raw) == {"epoch", "model_state", "optimizer_state", "cfg", "model_sha256"} and raw["epoch"] == 7
     assert list(raw["model_state"]) == list(model.state_dict())
     other = fresh_model()
     assert not torch.equal(logits(other, inputs), expected)
@@ -225,6 +225,48 @@ def test_truncated_file_names_the_file(trained, tmp_path, suffix):
         checkpoints.load(cut, fresh_model())
 
 
+def test_malicious_torch_file_message_gives_no_unsafe_advice(tmp_path):
+    torch.save({"model_state": {"w": torch.zeros(2)}, "x": Payload(tmp_path / "marker")}, tmp_path / "evil.pyth")
+    with pytest.raises(CheckpointError) as caught:
+        checkpoints.read(tmp_path / "evil.pyth")
+    assert "weights_only" not in str(caught.value) and "GLOBAL io.open" in str(caught.value)
+
+
+@pytest.mark.parametrize("content, cause", [
+    (b"", "the file is empty"),
+    (bytes(np.random.default_rng(0).integers(1, 127, 4096, dtype=np.uint8)), "not a torch checkpoint"),
+])
+def test_empty_or_random_file_is_named_with_its_cause(tmp_path, content, cause):
+    (tmp_path / "junk.pyth").write_bytes(content)
+    with pytest.raises(CheckpointError, match=rf"junk\.pyth: {cause}") as caught:
+        checkpoints.read(tmp_path / "junk.pyth")
+    assert "weights_only" not in str(caught.value)
+
+
+def test_zeroed_bytes_inside_a_checkpoint_fail_its_crc(trained, tmp_path):
+    path = checkpoints.save_pyslowfast(trained[0], tmp_path / "ours.pyth")
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2  # inside a tensor's bytes: the zip's structure stays valid
+    data[middle:middle + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    torch.load(path, weights_only=True)  # torch alone loads it, one tensor silently different
+    with pytest.raises(CheckpointError, match=r"ours\.pyth is corrupt: .* fails its CRC check"):
+        checkpoints.load(path, fresh_model())
+
+
+def test_weights_changed_after_saving_fail_the_recorded_sha256(trained, tmp_path):
+    path = checkpoints.save_pyslowfast(trained[0], tmp_path / "ours.pyth")
+    raw = torch.load(path, weights_only=True)
+    checkpoints.read_file(path)  # as written, it passes
+    raw["model_state"]["head.projection.bias"][0] += 1  # a valid archive whose weights differ from the record
+    torch.save(raw, path)
+    with pytest.raises(CheckpointError, match=r"ours\.pyth is corrupt: its weights no longer match the sha256"):
+        checkpoints.load(path, fresh_model())
+    del raw[checkpoints.DIGEST_KEY]  # a checkpoint from elsewhere carries no record: nothing to compare
+    torch.save(raw, path)
+    checkpoints.load(path, fresh_model())
+
+
 def test_other_architecture_is_refused_and_nothing_loads(trained, tmp_path):
     slow = randomised("slow_tiny", seed=3)
     path = checkpoints.save_pyslowfast(slow, tmp_path / "slow.pyth")
@@ -266,7 +308,7 @@ def test_file_without_weights_is_explained(tmp_path):
     torch.save({"epoch": 3, "notes": "hello"}, tmp_path / "empty.pyth")
     with pytest.raises(CheckpointError, match=r"empty\.pyth: no weights found"):
         checkpoints.read(tmp_path / "empty.pyth")
-    with pytest.raises(FileNotFoundError, match="nowhere.pyth"):
+    with pytest.raises(CheckpointError, match="nowhere.pyth does not exist"):
         checkpoints.read(tmp_path / "nowhere.pyth")
 
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from slowfast_lite import checkpoints, demo, sampling, transforms, video
+from slowfast_lite.__main__ import main
 from slowfast_lite.models import build_model
 from slowfast_lite.transforms import grayscale
 
@@ -144,12 +145,13 @@ def test_cli_uses_the_view_a_training_run_recorded(model, clip_path, tmp_path, c
 
 def test_cli_errors_name_the_file(clip_path, checkpoint, tmp_path, capsys):
     (tmp_path / "labels.txt").write_text("walk\nrun\n")
-    assert demo.cli([str(clip_path), "--model", "slowfast_tiny", "--checkpoint", str(checkpoint),
-                     "--labels", str(tmp_path / "labels.txt")]) == 1
+    assert main(["demo", str(clip_path), "--model", "slowfast_tiny", "--checkpoint", str(checkpoint),
+                 "--labels", str(tmp_path / "labels.txt")]) == 2
     assert "labels.txt names 2 classes but the model predicts 3" in capsys.readouterr().err
     (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
-    assert demo.cli([str(tmp_path / "broken.mp4"), "--model", "slowfast_tiny", "--checkpoint", str(checkpoint)]) == 1
+    assert main(["demo", str(tmp_path / "broken.mp4"), "--model", "slowfast_tiny", "--checkpoint",
+                 str(checkpoint)]) == 2
     assert "broken.mp4" in capsys.readouterr().err
-    assert demo.cli([str(clip_path), "--model", "slow_tiny", "--checkpoint", str(checkpoint)]) == 1
+    assert main(["demo", str(clip_path), "--model", "slow_tiny", "--checkpoint", str(checkpoint)]) == 2
     err = capsys.readouterr().err
     assert "tiny.pyth does not fit the model" in err and "unexpected" in err

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from slowfast_lite import sampling
-from slowfast_lite.data.kinetics import DatasetError, VideoClassificationDataset, read_classnames
+from slowfast_lite.data.kinetics import DatasetError, VideoClassificationDataset, read_classnames, read_csv
 from slowfast_lite.transforms import time_difference
+from slowfast_lite.usage import UsageError
 from slowfast_lite.video import write_video
 
 FRAMES, SIZE, FPS = 24, 40, 15
@@ -134,6 +135,25 @@ def test_bad_rows_name_the_file_and_line(folder, tmp_path, line, message):
                    .replace("v/missing.mp4", f"{folder}/v/missing.mp4"))
     with pytest.raises(DatasetError, match=f"bad.csv, {message}"):
         VideoClassificationDataset(csv, classnames=["a", "b"])
+
+
+def test_paths_with_spaces_are_quoted_or_tab_separated(folder, tmp_path):
+    (tmp_path / "my clips").mkdir()
+    for name in ("a b.mp4", 'say "hi".mp4'):
+        (tmp_path / "my clips" / name).write_bytes((folder / "v" / "0.mp4").read_bytes())
+    csv = tmp_path / "spaces.csv"
+    csv.write_text('"my clips/a b.mp4" 1\nmy clips/a b.mp4\t0\n"my clips/say \\"hi\\".mp4" 1\n')
+    assert read_csv(csv) == [(tmp_path / "my clips" / "a b.mp4", 1), (tmp_path / "my clips" / "a b.mp4", 0),
+                             (tmp_path / "my clips" / 'say "hi".mp4', 1)]
+    csv.write_text("my clips/a b.mp4 1\n")  # unquoted: three fields, and the message says what to do
+    with pytest.raises(DatasetError, match=r"spaces.csv, line 1: expected 'path label' \(2 fields; quote a path"):
+        read_csv(csv)
+
+
+def test_non_utf8_csv_names_the_file_and_line(tmp_path):
+    (tmp_path / "latin1.csv").write_bytes("a.mp4 0\ncaf\u00e9.mp4 1\n".encode("latin-1"))
+    with pytest.raises(UsageError, match=r"latin1.csv:2: not UTF-8 text \(byte 0xe9\)"):
+        read_csv(tmp_path / "latin1.csv")
 
 
 def test_classnames_files(tmp_path):

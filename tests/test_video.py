@@ -303,3 +303,40 @@ def test_truncated_webm_keeps_its_complete_frames(tmp_path, video_files, decoded
     np.testing.assert_array_equal(read_frames(path, range(count)), decoded["webm"][:count])
     with pytest.raises(VideoDecodeError, match="out of range"):
         read_frames(path, [count])
+
+
+def remux_faststart(source, path):
+    """A copy of the mp4 ``source`` with its index (moov) before the frames, as web videos are written."""
+    with av.open(str(source)) as src, av.open(str(path), "w", options={"movflags": "+faststart"}) as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.95])
+def test_faststart_mp4_cut_short_counts_only_the_frames_that_decode(tmp_path, video_files, decoded, fraction):
+    full = remux_faststart(video_files["mp4"], tmp_path / "full.mp4")
+    data = full.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat")  # the index comes first: what remains still has one
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(data[: int(len(data) * fraction)])
+    with av.open(str(path)) as container:
+        listed = sum(1 for p in container.demux(video=0) if p.size)  # what the index promises
+    count = probe(path).frames
+    assert 0 < count < listed  # the packets cut in half (and B-frames waiting on them) are not counted
+    np.testing.assert_array_equal(read_frames(path, range(count)), decoded["mp4"][:count])
+    with pytest.raises(VideoDecodeError, match="out of range"):
+        read_frames(path, [count])
+
+
+@pytest.mark.parametrize("name", ["file:clip.mp4", "concat:clip.mp4", "subfile:clip.mp4"])
+def test_a_name_like_an_ffmpeg_protocol_is_opened_as_a_file(tmp_path, monkeypatch, clip_frames, name):
+    monkeypatch.chdir(tmp_path)
+    write_video("clip.mp4", clip_frames[:12], CLIP_FPS)  # what the protocol would open instead
+    write_video(name, clip_frames[12:32], CLIP_FPS)
+    assert probe(name).frames == 20
+    np.testing.assert_array_equal(read_frames(name, range(20)), decode_everything(tmp_path / name))
+    np.testing.assert_array_equal(read_frames("clip.mp4", range(12)), decode_everything(tmp_path / "clip.mp4"))

@@ -12,12 +12,16 @@ Readers check every row and raise :class:`AVAFormatError` naming the file and li
 """
 
 import csv
+import io
+import math
 import re
 from pathlib import Path
 from typing import NamedTuple
 
+from slowfast_lite import usage
 
-class AVAFormatError(ValueError):
+
+class AVAFormatError(usage.UsageError):
     """A malformed AVA file; the message starts with ``path:line:``."""
 
 
@@ -47,7 +51,7 @@ def _number(text, convert, what, where):
         raise AVAFormatError(f"{where}: {what} must be a number, got {text!r}") from None
 
 
-def _parse_row(fields, kind, known_actions, where):
+def _parse_row(fields, kind, known_actions, where, need_action=False):
     if len(fields) not in (7, 8):
         raise AVAFormatError(f"{where}: expected 7 or 8 comma-separated columns, got {len(fields)}")
     video_id = fields[0]
@@ -61,6 +65,9 @@ def _parse_row(fields, kind, known_actions, where):
         raise AVAFormatError(f"{where}: box needs x2 > x1 and y2 > y1, got {box}")
 
     action_text = fields[6].strip()
+    if action_text == "" and kind == "detections" and need_action:
+        raise AVAFormatError(f"{where}: no action_id: this row is a person proposal, not a detection "
+                             "(is this a proposal file?)")
     if action_text == "" and kind == "detections":
         action_id = None  # a person proposal: a box without an action
     else:
@@ -73,13 +80,16 @@ def _parse_row(fields, kind, known_actions, where):
         person_id = _number(last, int, "person_id", where) if last else None
         return AVARow(video_id, timestamp, box, action_id, person_id=person_id)
     score = _number(last, float, "score", where) if last else 1.0  # the official reader's default
+    if not math.isfinite(score):
+        raise AVAFormatError(f"{where}: score must be a finite number, got {last!r}")
     return AVARow(video_id, timestamp, box, action_id, score=score)
 
 
-def read_ava_csv(path, kind="groundtruth", label_map=None):
+def read_ava_csv(path, kind="groundtruth", label_map=None, need_action=False):
     """Read an annotation (``kind="groundtruth"``) or detection/proposal (``kind="detections"``) csv.
 
     label_map: optional ids (a dict id -> name or any container) that action ids must belong to.
+    need_action: a detections row without an action id (a person proposal) is an error.
     Returns a list of :class:`AVARow` in file order.
     """
     if kind not in KINDS:
@@ -87,11 +97,11 @@ def read_ava_csv(path, kind="groundtruth", label_map=None):
     path = Path(path)
     known = None if label_map is None else set(label_map)
     rows = []
-    with open(path, newline="") as f:
+    with io.StringIO(usage.read_text(path), newline="") as f:
         for line_number, fields in enumerate(csv.reader(f), start=1):
             if not fields or all(not v.strip() for v in fields):
                 continue
-            rows.append(_parse_row([v.strip() for v in fields], kind, known, f"{path}:{line_number}"))
+            rows.append(_parse_row([v.strip() for v in fields], kind, known, f"{path}:{line_number}", need_action))
     return rows
 
 
@@ -118,7 +128,7 @@ def read_exclusions(path):
     """Excluded keyframes: a set of (video_id, timestamp)."""
     path = Path(path)
     excluded = set()
-    with open(path, newline="") as f:
+    with io.StringIO(usage.read_text(path), newline="") as f:
         for line_number, fields in enumerate(csv.reader(f), start=1):
             if not fields or all(not v.strip() for v in fields):
                 continue
@@ -144,7 +154,7 @@ _FIELD = re.compile(r"(\w+)\s*:\s*(\"(?:[^\"\\]|\\.)*\"|[^\s}]+)")
 def read_label_map(path):
     """Label map pbtxt -> {action_id: name}, in file order. Fields other than name and id are ignored."""
     path = Path(path)
-    text = path.read_text()
+    text = usage.read_text(path)
     label_map = {}
     for match in _ITEM.finditer(text):
         where = f"{path}:{text.count(chr(10), 0, match.start()) + 1}"

@@ -19,37 +19,40 @@ malformed line) raise ``DatasetError`` at construction, naming the file and the 
 
 import json
 import random
+import shlex
 import warnings
 from pathlib import Path
 
 import torch
 
-from slowfast_lite import sampling, transforms, video
+from slowfast_lite import sampling, transforms, usage, video
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
 MODES = ("train", "test")
 
 
-class DatasetError(ValueError):
+class DatasetError(usage.UsageError):
     """A data set description that cannot be used; the message names the file and the line or folder."""
 
 
 def read_csv(path, path_prefix=None, num_classes=None):
     """Rows ``path label`` (space separated, PySlowFast's format) -> [(Path, int)], checked row by row.
 
-    Relative paths are taken from ``path_prefix`` (default: the csv's folder).
+    A path with spaces is written in double quotes (``"my clip.mp4" 3``), or the row is tab separated
+    (``my clip.mp4<TAB>3``). Relative paths are taken from ``path_prefix`` (default: the csv's folder).
     """
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: no such csv file")
     base = Path(path_prefix) if path_prefix is not None else path.parent
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(usage.read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
-        parts = line.split()
+        parts = split_row(line, f"{path}, line {number}")
         if len(parts) != 2:
-            raise DatasetError(f"{path}, line {number}: expected 'path label' (2 fields), got {line!r}")
+            raise DatasetError(f"{path}, line {number}: expected 'path label' (2 fields; quote a path with "
+                               f"spaces), got {line!r}")
         try:
             label = int(parts[1])
         except ValueError:
@@ -81,10 +84,23 @@ def read_class_folders(root):
     return rows, names
 
 
+def split_row(line, where):
+    """The fields of one csv row: tab separated if it has a tab, else space separated with double quotes
+    around a field that holds spaces."""
+    if "\t" in line:
+        return [field.strip() for field in line.strip().split("\t")]
+    if '"' not in line:
+        return line.split()
+    try:
+        return shlex.split(line)
+    except ValueError as err:
+        raise DatasetError(f"{where}: {err} in {line!r}") from None
+
+
 def read_classnames(path):
     """Class names from PySlowFast's json ``{"name": index}`` or a text file with one name per line."""
     path = Path(path)
-    text = path.read_text()
+    text = usage.read_text(path)
     if path.suffix == ".json":
         mapping = json.loads(text)
         if sorted(mapping.values()) != list(range(len(mapping))):

@@ -26,7 +26,6 @@ Output folder: ``videos/<split>/<id>.mp4``, ``train.csv`` / ``val.csv`` / ``test
 ``manifest.json`` (written last: its presence marks a complete, cached set).
 """
 
-import argparse
 import json
 import shutil
 from dataclasses import asdict, dataclass
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slowfast_lite import transforms, utils
+from slowfast_lite import transforms, usage, utils
 from slowfast_lite.data import draw
 from slowfast_lite.data.synthetic import write_clip
 
@@ -264,19 +263,25 @@ class MotionShapes:
 
 def cli(argv) -> int:
     """``python -m slowfast_lite make-data motion --profile quick|full --out DIR [--seed N]``"""
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite make-data motion",
-                                     description="Write the MotionShapes benchmark (mp4 clips + path/label csv).")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite make-data motion",
+                                  description="Write the MotionShapes benchmark (mp4 clips + path/label csv).")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--out", type=Path, help="output folder (default: cached under the data folder)")
     parser.add_argument("--force", action="store_true", help="regenerate even if a complete set exists")
     for name in ("train", "val", "test"):
-        parser.add_argument(f"--{name}", type=int, help=f"clips per class in {name} (default: the profile's)")
-    parser.add_argument("--size", type=int, help="frame size in pixels, even (default: the profile's)")
-    parser.add_argument("--frames", type=int, help="frames per video (default: the profile's)")
+        parser.add_argument(f"--{name}", type=usage.integer(minimum=1),
+                            help=f"clips per class in {name} (default: the profile's)")
+    parser.add_argument("--size", type=usage.integer(minimum=16),
+                        help="frame size in pixels, even (default: the profile's)")
+    parser.add_argument("--frames", type=usage.integer(minimum=2), help="frames per video (default: the profile's)")
     parser.add_argument("--groups", default=",".join(DEFAULT_GROUPS),
                         help=f"comma-separated class groups out of {','.join(GROUPS)} (default: %(default)s)")
     args = parser.parse_args(argv)
+    if args.size is not None and args.size % 2:
+        raise usage.UsageError(f"--size {args.size}: must be even (H.264 4:2:0)")
+    if args.out is not None:
+        usage.check_output_dir(args.out, "--out")
     overrides = {k: getattr(args, k) for k in ("train", "val", "test", "size", "frames") if getattr(args, k)}
     groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
     try:

@@ -10,7 +10,6 @@ Every writer here goes through ``write_clip`` (``video.write_video``: atomic, re
 its file under ``utils.data_root() / <kind>``, named by its parameters, so a notebook re-run costs nothing.
 """
 
-import argparse
 import importlib
 import importlib.util
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slowfast_lite import utils, video
+from slowfast_lite import usage, utils, video
 from slowfast_lite.data import draw
 
 SAMPLE_CREDIT = {
@@ -228,24 +227,27 @@ def cli(argv) -> int:
     if argv and argv[0] in delegates:
         return int(importlib.import_module(delegates[argv[0]]).cli(argv[1:]) or 0)
 
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite make-data",
-                                     description="Write a synthetic data set as real video files.",
-                                     epilog="'motion ...' and 'ava ...' write the benchmark data sets "
-                                            "(see their own --help).")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite make-data",
+                                  description="Write a synthetic data set as real video files.",
+                                  epilog="'motion ...' and 'ava ...' write the benchmark data sets "
+                                         "(see their own --help).")
     sub = parser.add_subparsers(dest="kind", required=True, metavar="{wheel,scene,motion,ava}")
     wheel_args = sub.add_parser("wheel", help="a spinning spoked wheel (temporal aliasing demo)")
     wheel_args.add_argument("--out", type=Path, help="output mp4 (default: cached under the data folder)")
-    wheel_args.add_argument("--frames", type=int, default=96)
-    wheel_args.add_argument("--fps", type=float, default=30.0)
-    wheel_args.add_argument("--size", type=int, default=96)
-    wheel_args.add_argument("--spokes", type=int, default=4)
-    wheel_args.add_argument("--speed", type=float, default=5.625, help="degrees per frame, + counter-clockwise")
-    wheel_args.add_argument("--seed", type=int, default=0)
+    wheel_args.add_argument("--frames", type=usage.integer(minimum=1), default=96)
+    wheel_args.add_argument("--fps", type=usage.number(above=0), default=30.0)
+    wheel_args.add_argument("--size", type=usage.integer(minimum=16), default=96, help="frame size, even")
+    wheel_args.add_argument("--spokes", type=usage.integer(minimum=1), default=4)
+    wheel_args.add_argument("--speed", type=usage.number(), default=5.625,
+                            help="degrees per frame, + counter-clockwise")
+    wheel_args.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     scene_args = sub.add_parser("scene", help="the synthetic stand-in for the real sample clip")
     scene_args.add_argument("--out", type=Path, help="output mp4 (default: cached under the data folder)")
-    scene_args.add_argument("--frames", type=int, default=132)
-    scene_args.add_argument("--seed", type=int, default=0)
+    scene_args.add_argument("--frames", type=usage.integer(minimum=1), default=132)
+    scene_args.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     args = parser.parse_args(argv)
+    if args.out is not None:
+        usage.check_output_file(args.out, "--out", suffixes=video.VIDEO_SUFFIXES)
 
     try:
         if args.kind == "wheel":

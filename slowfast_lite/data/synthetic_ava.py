@@ -28,7 +28,6 @@ The proposals play the person detector: ground-truth boxes jittered (most scored
 it) plus false positives on the background.
 """
 
-import argparse
 import os
 import shutil
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slowfast_lite import utils, video
+from slowfast_lite import usage, utils, video
 from slowfast_lite.data import draw
 from slowfast_lite.data.ava_files import AVARow, write_ava_csv, write_exclusions, write_label_map
 
@@ -359,17 +358,22 @@ def make_synthetic_ava(root=None, *, train_videos=12, val_videos=4, seconds=10, 
 
 def cli(argv) -> int:
     """``python -m slowfast_lite make-data ava [--train-videos N] ...``"""
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite make-data ava",
-                                     description="Write the synthetic AVA data set (mp4 + official csv/pbtxt).")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite make-data ava",
+                                  description="Write the synthetic AVA data set (mp4 + official csv/pbtxt).")
     parser.add_argument("--out", type=Path, help="output folder (default: cached under the data folder)")
-    parser.add_argument("--train-videos", type=int, default=12)
-    parser.add_argument("--val-videos", type=int, default=4)
-    parser.add_argument("--seconds", type=int, default=10, help="length of each video")
-    parser.add_argument("--height", type=int, default=64)
-    parser.add_argument("--width", type=int, default=96)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-videos", type=usage.integer(minimum=1), default=12)
+    parser.add_argument("--val-videos", type=usage.integer(minimum=1), default=4)
+    parser.add_argument("--seconds", type=usage.integer(minimum=2), default=10, help="length of each video")
+    parser.add_argument("--height", type=usage.integer(minimum=32), default=64, help="frame height, even")
+    parser.add_argument("--width", type=usage.integer(minimum=32), default=96, help="frame width, even")
+    parser.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(argv)
+    for option in ("height", "width"):
+        if getattr(args, option) % 2:
+            raise usage.UsageError(f"--{option} {getattr(args, option)}: must be even (H.264 4:2:0)")
+    if args.out is not None:
+        usage.check_output_dir(args.out, "--out")
     data = make_synthetic_ava(args.out, train_videos=args.train_videos, val_videos=args.val_videos,
                               seconds=args.seconds, height=args.height, width=args.width, seed=args.seed,
                               overwrite=args.overwrite)
