@@ -22,7 +22,6 @@ Run: ``python benchmarks/model_speed.py`` (``--sizes 112 224``, ``--repeats 10``
 """
 
 import argparse
-import platform
 import statistics
 import sys
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 import torch
 
 from slowfast_lite import checkpoints, flops
+from slowfast_lite.claims import cpu_model
 from slowfast_lite.models import build_model
 
 NAME, ALPHA, T, FUSION_KERNEL = "slowfast_r50_4x16", 8, 4, 5
@@ -160,7 +160,7 @@ def main(argv=None):
     no_bf16 = native_bf16()
 
     print(f"{NAME}, batch {args.batch}, {args.threads} threads, {args.stat} of {args.repeats} (forward and "
-          f"forward+backward interleaved) after {args.warmup} warm-up; CPU: {cpu_name()}")
+          f"forward+backward interleaved) after {args.warmup} warm-up; CPU: {cpu_model()}")
     print(f"{'variant':<29} {'crop':>5} {'forward ms':>11} {'fwd+bwd ms':>11} {'peer/this fwd':>14} {'fwd+bwd':>8}",
           flush=True)
     for crop in args.sizes:
@@ -195,17 +195,6 @@ def main(argv=None):
         if make_peer is not None:
             print(f"  (peer check at {crop}^2: same logits as ours, max |difference| {diff:.1e})", flush=True)
     return 0
-
-
-def cpu_name():
-    """The CPU's model name (Linux), else what ``platform`` says."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":

@@ -136,9 +136,9 @@ def _check_archive(path):
             bad = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
         raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive ({err})") from err
-    if bad is not None:
-        raise CheckpointError(f"checkpoint {path} is corrupt: {bad} fails its CRC check (damaged after it was "
-                              "written)")
+    if bad is not None:  # member names start with a folder named after the file torch first wrote
+        raise CheckpointError(f"checkpoint {path} is corrupt: its member {bad.split('/', 1)[-1]} fails its CRC "
+                              "check (damaged after it was written)")
 
 
 DIGEST_KEY = "model_sha256"  # what atomic_save adds beside a checkpoint's "model_state"
@@ -484,7 +484,10 @@ def load_model(path, name=None, device="cpu"):
     if isinstance(recorded, Mapping) and "name" in recorded:
         if name is not None and recorded["name"] != name:
             raise CheckpointError(f"{path} holds a {recorded['name']!r} model, not {name!r}")
-        model = build_model(SlowFastConfig(**recorded))
+        try:
+            model = build_model(SlowFastConfig(**recorded))
+        except (TypeError, ValueError) as err:  # a key this version lacks, or a value it refuses
+            raise CheckpointError(f"{path}: the model configuration it records does not build here ({err})") from err
         settings = dict(raw.get("data") or {})
     elif isinstance(recorded, Mapping):
         raise CheckpointError(f"{path}: written for a {recorded.get('class', 'model')}, not a SlowFast-family model")

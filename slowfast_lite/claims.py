@@ -11,7 +11,6 @@ runner with ``seed`` overridden), collects every claim's margin and every record
 of margins per seed and the mean and spread of each number: the evidence that a claim is not one lucky seed.
 """
 
-import argparse
 import json
 import math
 import os
@@ -21,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from slowfast_lite import course
+from slowfast_lite import course, usage
 
 PREFIX = "claim."  # recorded margins are named claim.<key>
 TRAINING_NOTEBOOKS = ("06_training", "07_ava_detection", "08_your_own_video")
@@ -181,8 +180,8 @@ def read(profile="quick") -> dict:
 
 def cli(argv) -> int:
     """``python -m slowfast_lite claims [--seeds 0,1,2,3,4] [--only 06,07,08] [--profile quick] [--out DIR]``"""
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite claims",
-                                     description="Rerun the training notebooks over seeds; print each claim's margin.")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite claims",
+                                  description="Rerun the training notebooks over seeds; print each claim's margin.")
     parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0,1,2,3,4)")
     parser.add_argument("--only", default="06,07,08", help="notebooks to run, by number (default 06,07,08)")
     parser.add_argument("--profile", default="quick", choices=list(course.PROFILES))
@@ -194,8 +193,10 @@ def cli(argv) -> int:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
         parser.error(f"--seeds: expected comma-separated integers, got {args.seeds!r}")
-    if not seeds:
-        parser.error("--seeds: give at least one seed")
+    if not seeds or min(seeds) < 0:
+        parser.error(f"--seeds: give one or more seeds >= 0, got {args.seeds!r}")
+    if args.out is not None:
+        usage.check_output_dir(args.out, "--out")
     overrides = {}
     try:
         for text in args.overrides:

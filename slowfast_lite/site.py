@@ -13,7 +13,6 @@ browsers draw natively; search is a small script over an index written beside th
 builds the same bytes.
 """
 
-import argparse
 import functools
 import html
 import json
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from slowfast_lite import course
+from slowfast_lite import course, usage
 
 ROOT = course.NOTEBOOKS_DIR.parent
 FILES = Path(__file__).with_name("site_files")
@@ -34,7 +33,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 SETUP_HEADING = "## Set up and run the course"  # the README section whose command each notebook page repeats
 
 
-class SiteError(ValueError):
+class SiteError(usage.UsageError):
     """A site that cannot be built: names the file or option and what is wrong."""
 
 
@@ -423,8 +422,8 @@ def _write_pages(out: Path, pages: list[Page]) -> None:
 
 
 def cli(argv) -> int:
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite site",
-                                     description="Build the course as a static website from the executed notebooks.")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite site",
+                                  description="Build the course as a static website from the executed notebooks.")
     parser.add_argument("--out", type=Path, default=Path("_site"), help="folder to write the site to (_site)")
     parser.add_argument("--execute", action="store_true",
                         help="run the course first (python -m slowfast_lite course) and show that run's notebooks")

@@ -4,8 +4,8 @@ A command raises :class:`UsageError` (or one of its subclasses: ``VideoDecodeErr
 ``DatasetError`` ...) for anything the user can fix: an option out of range, a missing or malformed file, an
 output path that cannot be written. ``__main__`` prints it as ``command: message`` and exits with 2; a
 command that ran but failed returns 1; a traceback means a bug. The checks here run before any work, so a
-bad option fails in a second, not after the whole video. Only the standard library: importing this costs
-nothing.
+bad option fails in a second, not after the whole video. Only the standard library at import (torch only
+inside the device and model checks), so every module can use it.
 """
 
 import argparse
@@ -67,6 +67,20 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _not_an_input(path, option, inputs):
+    for source in inputs:
+        if source is not None and _same_file(path, Path(source)):
+            raise UsageError(f"{option} {path} is one of the command's inputs; refusing to write over it")
+
+
+def _writable_folder(folder, option, path):
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: {folder} is not a folder" if folder.exists() else
+                         f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: folder {folder} is not writable")
+
+
 def check_output_file(path, option, inputs=(), suffixes=None):
     """Refuse, before any work, an output file that cannot be written or would overwrite an input.
 
@@ -75,41 +89,30 @@ def check_output_file(path, option, inputs=(), suffixes=None):
     exist and be writable, and ``path`` must not be a folder. Returns ``Path(path)``.
     """
     path = Path(path)
-    for source in inputs:
-        if source is not None and _same_file(path, Path(source)):
-            raise UsageError(f"{option} {path} is one of the command's inputs; refusing to write over it")
+    _not_an_input(path, option, inputs)
     if path.is_dir():
         raise UsageError(f"{option} {path} is a folder; give a file name")
     if suffixes is not None and path.suffix.lower() not in suffixes:
         raise UsageError(f"{option} {path}: unknown extension {path.suffix or '(none)'!r}; "
                          f"use one of {', '.join(sorted(suffixes))}")
-    folder = path.parent
-    if not folder.is_dir():
-        raise UsageError(f"{option} {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {path}: folder {folder} is not writable")
+    _writable_folder(path.parent, option, path)
     return path
 
 
 def check_output_dir(path, option, inputs=()):
-    """Refuse, before any work, an output folder that is a file, cannot be created, or holds an input.
+    """Refuse, before any work, an output folder that is a file, cannot be created, or is an input.
 
     The folder itself may not exist yet: its nearest existing parent must be a writable folder.
     Returns ``Path(path)``.
     """
     path = Path(path)
-    for source in inputs:
-        if source is not None and _same_file(path, Path(source)):
-            raise UsageError(f"{option} {path} is one of the command's inputs; refusing to write over it")
+    _not_an_input(path, option, inputs)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{option} {path} is a file, not a folder")
     existing = path
     while not existing.exists():
         existing = existing.parent
-    if not existing.is_dir():
-        raise UsageError(f"{option} {path}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {path}: {existing} is not writable")
+    _writable_folder(existing, option, path)
     return path
 
 

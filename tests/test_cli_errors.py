@@ -60,7 +60,7 @@ CASES = [
     (TRAIN + ["--device", "tpu"], 2, "--device 'tpu'"),
     # evaluate
     (EVALUATE + ["--checkpoint", "{tmp}/missing.pt"], 2, "--checkpoint {tmp}/missing.pt: no such file"),
-    (EVALUATE + ["--checkpoint", "{ckpt}"], 2, "is not a checkpoint written by `train` (fit): it lacks 'model'"),
+    (EVALUATE + ["--checkpoint", "{ckpt}"], 2, "tiny.pyth does not record its model"),
     (EVALUATE + ["--checkpoint", "{empty_ckpt}"], 2, "empty.pyth: the file is empty"),
     (EVALUATE + ["--checkpoint", "{random_ckpt}"], 2, "random.pyth: not a torch checkpoint"),
     (EVALUATE + ["--checkpoint", "{ckpt}", "--clips", "0"], 2, "argument --clips: must be >= 1"),
@@ -94,7 +94,7 @@ CASES = [
     (["demo", "{tmp}/missing.mp4", "--model", "slowfast_tiny", "--checkpoint", "{ckpt}"], 2,
      "missing.mp4: file not found"),
     (["demo", "{clip}", "--model", "slowfast_tiny", "--checkpoint", "{corrupt_ckpt}"], 2,
-     "corrupt.pyth is corrupt: archive/data/"),
+     "corrupt.pyth is corrupt: its member data/"),
     (["demo", "{clip}", "--model", "slowfast_tiny", "--checkpoint", "{int_keys_pkl}"], 2,
      "int_keys.pkl: weight names must be strings, found 1 (int)"),
     (["demo", "{clip}", "--model", "slowfast_tiny", "--checkpoint", "{text_blobs_pkl}"], 2,
@@ -112,6 +112,15 @@ CASES = [
     (["course", "--out", str(ROOT / "notebooks"), "--dry-run"], 2, "is one of the command's inputs"),
     (["course", "refresh", "{tmp}/missing.ipynb"], 2, "refresh {tmp}/missing.ipynb: no such file"),
     (["course", "--profile", "huge"], 2, "argument --profile: invalid choice: 'huge'"),
+    # claims
+    (["claims", "--seeds", "a,b"], 2, "--seeds: expected comma-separated integers, got 'a,b'"),
+    (["claims", "--seeds=-1"], 2, "--seeds: give one or more seeds >= 0"),
+    (["claims", "--only", "99"], 2, "--only names no notebook: 99"),
+    (["claims", "--out", "{clip}"], 2, "--out {clip} is a file, not a folder"),
+    # site
+    (["site", "--out", "{clip}"], 2, "is a file, not a folder"),
+    (["site", "--out", "{tmp}"], 2, "folder is not empty and holds no site built by this command"),
+    (["site", "--profile", "huge"], 2, "argument --profile: invalid choice: 'huge'"),
 ]
 
 

@@ -61,3 +61,17 @@ def test_frames_read_shades_the_unread_frames(ax):
     assert len(ax.patches) == 4 + 2  # one grey span per unread frame, one bar per output frame
     assert [t.get_text() for t in ax.get_yticklabels()] == ["t=0", "t=1"]
     assert [line.get_xdata()[0] for line in ax.lines[:2]] == [0, 8]  # the kernels' centres
+
+
+def test_notebooks_draw_inline_whatever_mplbackend_says(monkeypatch):
+    """A kernel started with MPLBACKEND=Agg (headless servers, CI) still shows figures after use_style()."""
+    nbformat = pytest.importorskip("nbformat")  # the course extra: Jupyter
+    NotebookClient = pytest.importorskip("nbclient").NotebookClient
+
+    source = ("from slowfast_lite import viz\nviz.use_style()\nimport matplotlib.pyplot as plt\n"
+              "plt.plot([0, 1])\nplt.show()")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits it
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    assert any("image/png" in out.get("data", {}) for out in outputs), outputs
