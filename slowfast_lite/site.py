@@ -156,18 +156,8 @@ def attach_widget_stills(nb, resources):
     return nb, resources
 
 
-def notebook_title(nb, fallback: str) -> str:
-    """The text of a notebook's first markdown heading."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            match = re.search(r"^#{1,6}\s+(.+?)\s*#*$", cell.source, re.MULTILINE)
-            if match:
-                return match.group(1)
-    return fallback
-
-
 def render_notebook(path: Path, links: Links, setup: str):
-    """A notebook -> (its cells as HTML, {site path: bytes} of its figures, the code highlighting CSS, the notebook)."""
+    """A notebook -> (its cells as HTML, {site path: bytes} of its figures, the code highlighting CSS)."""
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
@@ -193,7 +183,7 @@ def render_notebook(path: Path, links: Links, setup: str):
     except Exception as err:  # nbformat raises json, validation and OS errors alike
         raise SiteError(f"{path}: not a readable notebook ({type(err).__name__}: {err})") from err
     body, resources = exporter.from_notebook_node(nb, resources=resources)
-    return body, resources.get("outputs", {}), resources.get("inlining", {}).get("css", []), nb
+    return body, resources.get("outputs", {}), resources.get("inlining", {}).get("css", [])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -284,6 +274,11 @@ def headings(body: str, level: int = 2) -> list[tuple[str, str]]:
     return found
 
 
+def title(body: str, fallback: str) -> str:
+    """A page's title: the text of its first h1 heading (math and code included as the reader sees them)."""
+    return next((text for _, text in headings(body, 1)), fallback)
+
+
 def search_entries(page: Page) -> list[dict]:
     """One search entry per section of a page (text up to each h1-h3), its prose and code, not its outputs."""
     import bs4
@@ -359,19 +354,18 @@ def build(out, root=None, notebooks_dir=None, log=print) -> list[Page]:
     nb_slugs = {folder.resolve() / p.name: p.stem for p in notebooks for folder in (p.parent, root / "notebooks")}
     links = Links(root, nb_slugs)
 
-    pages = [Page("index", "", render_markdown(readme.read_text(encoding="utf-8"), links.at(root, "README.md")))]
-    pages[0].title = next((text for _, text in headings(pages[0].body, 1)), "Home")
-    pages[0].nav_title = "Home"
+    home = render_markdown(readme.read_text(encoding="utf-8"), links.at(root, "README.md"))
+    pages = [Page("index", title(home, "Home"), home, nav_title="Home")]
     css = []
     for path in notebooks:
         log(f"page {path.stem}")
-        body, figures, css_parts, nb = render_notebook(path, links, setup)
+        body, figures, css_parts = render_notebook(path, links, setup)
         css = css or css_parts
         for name, data in figures.items():
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             (out / name).write_bytes(data)
         links.copies[f"notebooks/{path.name}"] = path
-        pages.append(Page(path.stem, notebook_title(nb, path.stem), body, notebook=path.name))
+        pages.append(Page(path.stem, title(body, path.stem), body, notebook=path.name))
 
     report = render_markdown(report_markdown(root / "runs"), links.at(root, "runs/"))
     pages.append(Page("report", "Run report", report + results_html(root / "results", links)))

@@ -74,7 +74,7 @@ def browser(base_url):
 
         context.route("**/*", only_the_site)
         page = context.new_page()
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(120_000)  # generous: a shared CI machine can be very busy
         page.on("console", lambda m: problems.append(f"{page.url}: console {m.type}: {m.text}")
                 if m.type == "error" else None)
         page.on("pageerror", lambda err: problems.append(f"{page.url}: script error: {err}"))
