@@ -492,7 +492,8 @@ def load_model(path, name=None, device="cpu"):
     elif isinstance(recorded, Mapping):
         raise CheckpointError(f"{path}: written for a {recorded.get('class', 'model')}, not a SlowFast-family model")
     elif name is None:
-        raise CheckpointError(f"{path} does not record its model (holds {describe_entries(raw)}); name the model")
+        raise CheckpointError(f"{path} does not record its model (holds {describe_entries(raw)}); "
+                              "name the model it holds (--model)")
     else:
         state, _ = to_ours(raw, str(path))
         head = state.get("head.projection.weight")

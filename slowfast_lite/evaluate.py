@@ -115,7 +115,10 @@ def cli(argv) -> int:
 
     parser = usage.ArgumentParser(prog="python -m slowfast_lite evaluate",
                                   description="Multi-view test of a model trained with `train`.")
-    parser.add_argument("--checkpoint", required=True, type=Path, help="checkpoint.pt written by `train`")
+    parser.add_argument("--checkpoint", required=True, type=Path,
+                        help="checkpoint.pt written by `train`, or a PySlowFast / PyTorchVideo file with --model")
+    parser.add_argument("--model", help="our model name, for a checkpoint that does not record its model (then "
+                        "clips are sampled as the model's config says)")
     parser.add_argument("--data", required=True, type=Path, help="test csv (path label) or folder per class")
     parser.add_argument("--clips", type=usage.integer(minimum=1), default=None,
                         help="temporal clips per video (default: training's)")
@@ -132,9 +135,10 @@ def cli(argv) -> int:
         usage.check_output_file(args.json, "--json", (args.checkpoint, args.data))
     usage.check_device(args.device)
 
-    model, data_settings = checkpoints.load_model(args.checkpoint)
+    model, data_settings = checkpoints.load_model(args.checkpoint, args.model)
     views = {k: v for k, v in (("num_clips", args.clips), ("num_crops", args.crops)) if v is not None}
-    dataset = VideoClassificationDataset(args.data, "test", **{**data_settings, **views})
+    dataset = (VideoClassificationDataset(args.data, "test", **{**data_settings, **views}) if data_settings
+               else VideoClassificationDataset.for_model(model, args.data, "test", **views))
     device = utils.pick_device(args.device)
     result = multi_view(model.to(device), dataset, args.batch_size, device, args.workers, progress=True)
     summary = result.summary()

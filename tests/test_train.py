@@ -193,6 +193,11 @@ def test_train_and_evaluate_commands_on_motion_shapes(tmp_path, capsys):
                  "--clips", "2", "--crops", "1", "--json", str(tmp_path / "result.json")]) == 0
     assert "8 videos x 2 views" in capsys.readouterr().out
     assert json.loads((tmp_path / "result.json").read_text())["videos"] == 8
+    # weights in PySlowFast's layout record no model: evaluate is told which, and samples as its config says
+    exported = checkpoints.save_pyslowfast(model, tmp_path / "exported.pyth")
+    assert main(["evaluate", "--checkpoint", str(exported), "--model", "slowfast_tiny", "--data",
+                 str(data.csv("test")), "--clips", "1", "--crops", "1"]) == 0
+    assert "8 videos x 1 views" in capsys.readouterr().out
 
 
 def test_exercise_checks_of_notebook_06(capsys):
