@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from slowfast_lite import ava_eval, checkpoints, utils
+from slowfast_lite.data.ava import AVADataset
 from slowfast_lite.data.ava_files import AVARow
 from slowfast_lite.models import build_model
 
@@ -66,6 +67,47 @@ def constant_detections(dataset, score=0.5):
     return [AVARow(video_id, timestamp, tuple(box), action_id, score=score)
             for video_id, timestamp, entries in dataset.keyframes for box, _, _ in entries
             for action_id in dataset.label_map]
+
+
+def guess_detections(dataset, training_rows, visible):
+    """A detector that never sees an action itself, only the box's other ``visible`` actions.
+
+    Each box of ``dataset`` scores action ``a`` with the fraction of training people doing ``a`` among those
+    whose visible actions other than ``a`` are the same as this box's (its true ones). With ``visible`` the
+    actions the Slow rate shows, this is the most a Slow-only model can know about an action it cannot see,
+    e.g. that raised arms rule out clapping. training_rows: ground-truth AVARows (one per person and action).
+    """
+    people = {}
+    for row in training_rows:
+        people.setdefault((row.key, row.person_id), set()).add(row.action_id)
+    visible = set(visible)
+
+    def score(actions, action_id):
+        seen = frozenset(actions & visible - {action_id})
+        alike = [other for other in people.values() if frozenset(other & visible - {action_id}) == seen]
+        return sum(action_id in other for other in alike) / len(alike) if alike else 0.0
+
+    return [AVARow(video_id, timestamp, tuple(box), action_id, score=score(set(actions), action_id))
+            for video_id, timestamp, entries in dataset.keyframes for box, actions, _ in entries
+            for action_id in dataset.label_map]
+
+
+def synthetic_ava_datasets(model, data, frame_size, *, score_threshold=0.8, seed=0, cache_decoded=True):
+    """(train, val with ground-truth boxes, val with proposals) ``AVADataset`` of a synthetic AVA, fitted to ``model``.
+
+    data: a ``SyntheticAVA``. Frames keep their ``frame_size`` (no scale jitter, no crop; random flips in
+    training); the Fast pathway is grey-scale as the course's backbones were trained. Training uses ground truth
+    plus proposals scored >= ``score_threshold`` (the paper's recipe); the videos are decoded once and kept.
+    """
+    settings = dict(scale_range=(frame_size, frame_size), crop_size=None, test_scale=frame_size, fast_grayscale=True,
+                    score_threshold=score_threshold, cache_decoded=cache_decoded)
+    train_set = AVADataset.for_model(model, data.video_dir, data.annotations("train"), data.label_map,
+                                     proposals=data.proposals("train"), exclusions=data.exclusions("train"),
+                                     training=True, seed=seed, **settings)
+    val_sets = [AVADataset.for_model(model, data.video_dir, data.annotations("val"), data.label_map,
+                                     proposals=data.proposals("val"), exclusions=data.exclusions("val"),
+                                     boxes=boxes, **settings) for boxes in ("groundtruth", "proposals")]
+    return train_set, *val_sets
 
 
 class DetectionTask:

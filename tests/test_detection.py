@@ -112,3 +112,33 @@ def test_fit_trains_a_detector_and_validates_with_map(data):
     assert len(history) == 1 and 0 <= history.last["val_map"] <= 1
     assert math.isfinite(history.last["train_loss"])
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_guess_scores_an_action_by_its_rate_among_people_with_the_same_other_visible_actions():
+    key = ("v", 901)
+    training = [AVARow("t", 901, (0, 0, 1, 1), a, person_id=p) for p, actions in enumerate(
+        [{1}, {1}, {4}, {4, 5}, {3, 4}, {3}, {5}]) for a in actions]
+
+    class Keyframes:  # the two attributes guess_detections reads from an AVADataset
+        label_map = {1: "raise arms", 3: "walk", 4: "clap", 5: "jog"}
+        keyframes = [(*key, [((0.1, 0.1, 0.5, 0.9), {1}, 1.0), ((0.5, 0.1, 0.9, 0.9), {3, 4}, 1.0),
+                             ((0.2, 0.2, 0.4, 0.4), {4, 5}, 1.0)])]
+
+    rows = detection.guess_detections(Keyframes(), training, visible=(1, 3))
+    score = {(r.box[0], r.action_id): r.score for r in rows}
+    assert len(rows) == 3 * 4
+    # clap is not visible: people with raised arms never clap; walkers clap half the time; the rest 2 of 3
+    assert score[0.1, 4] == 0.0 and score[0.5, 4] == 0.5 and score[0.2, 4] == pytest.approx(2 / 3)
+    # a visible action is scored from the other visible actions only, never from itself
+    assert score[0.1, 1] == pytest.approx(2 / 5)  # raised arms among the 5 people who do not walk
+    assert score[0.5, 3] == pytest.approx(2 / 5)  # walking among the 5 people without raised arms
+
+
+def test_synthetic_ava_datasets_fit_the_model_and_split_the_boxes(data):
+    model = tiny("slow")
+    train_set, val_gt, val_proposals = detection.synthetic_ava_datasets(model, data, 64, seed=3)
+    assert train_set.training and train_set.boxes == "both" and train_set.cache_decoded
+    assert (val_gt.boxes, val_proposals.boxes) == ("groundtruth", "proposals")
+    assert {d.pathways for d in (train_set, val_gt, val_proposals)} == {"slow"}
+    assert all(d.fast_grayscale and d.test_scale == 64 for d in (train_set, val_gt, val_proposals))
+    assert tuple(train_set[0]["pathways"][0].shape) == (3, 4, 64, 96)  # the frame's own size: no crop
