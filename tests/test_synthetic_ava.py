@@ -135,3 +135,21 @@ def test_decoded_video_keeps_the_aliasing_exact(data):
         crop = frames[:, y1:y2, x1:x2].astype(int)
         assert np.array_equal(crop[sa.PERIOD:], crop[:-sa.PERIOD])
         assert np.abs(np.diff(crop, axis=0)).sum() > 0
+
+
+@pytest.mark.parametrize("action", [4, 5])
+def test_the_box_does_not_tell_a_fast_action_from_an_idle_actor(action):
+    # the keyframe is not a Slow frame: a box hugging its pose would show where the hands and feet are there
+    keyframe = sa.FPS
+    boxes = set()
+    for phase in (0.1, 0.45, 0.8):
+        for actions in ({action}, set()):
+            a, second = actor(actions, arm_phase=phase, leg_phase=phase)
+            boxes.add(tuple(round(v, 6) for v in sa.person_box(a, 30, keyframe, second)))
+    assert len(boxes) == 1
+    a, second = actor({action}, arm_phase=0.45, leg_phase=0.45)
+    box = next(iter(boxes))
+    hugging = [sa.bounding_box(sa._parts(a, 30, t, second)) for t in range(keyframe - 7, keyframe + 8)]
+    assert len(set(hugging)) > 1  # what a box hugging the keyframe's pose would give away
+    for x1, y1, x2, y2 in hugging:  # the cycles' extremes are among BOX_PHASES: every frame's pose is inside
+        assert box[0] <= x1 + 1e-9 and box[1] <= y1 + 1e-9 and x2 <= box[2] + 1e-9 and y2 <= box[3] + 1e-9

@@ -24,10 +24,12 @@ second 900: timestamp 902 is the keyframe at frame (902 - 900) * FPS. Written un
     annotations/ava_{train,val}_excluded_timestamps_v2.2.csv   keyframes hit by a camera glitch
     annotations/ava_{train,val}_predicted_boxes.csv            person proposals with scores (the "detector")
 
-The proposals play the person detector: ground-truth boxes jittered (most scored >= 0.8, a few missed below
-it) plus false positives on the background.
+Each person's box covers every pose of its arm and leg cycles (``person_box``), so the box does not say
+where the hands and feet are at the keyframe. The proposals play the person detector: ground-truth boxes
+jittered (most scored >= 0.8, a few missed below it) plus false positives on the background.
 """
 
+import dataclasses
 import os
 import shutil
 from dataclasses import dataclass
@@ -49,6 +51,8 @@ START_SECOND = 900
 ARM_CHOICES = {1: 0.2, 2: 0.2, 4: 0.3, None: 0.3}  # one arm action (or none) per actor and keyframe
 LEG_CHOICES = {3: 0.3, 5: 0.35, None: 0.35}
 CROUCH_PROBABILITY = 0.06
+BOX_PHASES = np.arange(8) / 8  # the arm and leg cycle points a person box covers (see person_box)
+VERSION = 2  # part of the cache folder's name: bump when the same parameters draw different files
 OBJECT_COLOR = (0.95, 0.55, 0.1)
 GLOVE_COLOR = (0.97, 0.97, 0.92)
 
@@ -200,6 +204,21 @@ def bounding_box(parts):
     return (*extents[:, :2].min(axis=0), *extents[:, 2:].max(axis=0))
 
 
+def person_box(actor, x, frame, second):
+    """The annotated box (x1, y1, x2, y2) in pixels: the actor's extent at every point of its arm and leg cycles.
+
+    A box hugging the keyframe's pose would give the fast actions away: the keyframe is not one of the Slow
+    frames, and there a clapping (jogging) actor's hands (feet, head) are elsewhere than in the frozen Slow
+    frames, while an idle actor's are where they are in every frame. Covering every phase makes the box the
+    same for both: at a keyframe every cycle stands at a multiple of 1/8 of a turn from its phase, so a moving
+    and a still actor go through the same ``BOX_PHASES``.
+    """
+    poses = [_parts(actor, x, frame, dataclasses.replace(second, arm_phase=arm, leg_phase=leg))
+             for arm in BOX_PHASES for leg in BOX_PHASES]
+    extents = np.array([bounding_box(parts) for parts in poses])
+    return (*extents[:, :2].min(axis=0), *extents[:, 2:].max(axis=0))
+
+
 def _paint_parts(image, parts):
     """Draw the primitives on a patch around them only (cheap), in place."""
     height, width = image.shape[:2]
@@ -265,7 +284,7 @@ def render_video(rng, seconds, fps, height, width, glitch_keyframes=(), actors=(
             parts = _parts(actor, xs[t], t, actor.seconds[segment])
             _paint_parts(image, parts)
             if t == (segment + 1) * fps:  # this frame is the keyframe: record the box
-                x1, y1, x2, y2 = bounding_box(parts)
+                x1, y1, x2, y2 = person_box(actor, xs[t], t, actor.seconds[segment])
                 box = (max(x1, 0.0), max(y1, 0.0), min(x2, float(width)), min(y2, float(height)))
                 labels[segment].append((box, sorted(actor.seconds[segment].actions)))
         if t in glitch_frames:
@@ -332,7 +351,7 @@ def make_synthetic_ava(root=None, *, train_videos=12, val_videos=4, seconds=10, 
     if seconds < 2 or height % 2 or width % 2:
         raise ValueError(f"need seconds >= 2 and even frame sizes (H.264), got {seconds}, {height}x{width}")
     name = (f"t{train_videos}_v{val_videos}_s{seconds}_fps{fps}_{height}x{width}_a{actors[0]}-{actors[1]}"
-            f"_h{actor_size[0]:g}-{actor_size[1]:g}_seed{seed}_x{exclusion_rate:g}")
+            f"_h{actor_size[0]:g}-{actor_size[1]:g}_seed{seed}_x{exclusion_rate:g}_v{VERSION}")
     root = Path(root) if root is not None else utils.data_root() / "ava" / name
     data = SyntheticAVA(root)
     if data.evaluated_label_map.exists() and not overwrite:
