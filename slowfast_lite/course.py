@@ -111,9 +111,10 @@ def _peak_rss_mb():
 
 
 def discover(notebooks_dir=None) -> list[Path]:
-    """The course notebooks ``NN_name.ipynb`` of a folder, in course order."""
+    """The course notebooks ``NN_name.ipynb`` (and ``NNx_name.ipynb``, such as 06b after 06) of a folder, in
+    course order."""
     folder = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
-    found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+    found = sorted(p for p in folder.glob("[0-9][0-9]*_*.ipynb") if p.is_file())
     if not found:
         raise CourseError(f"no course notebooks (NN_name.ipynb) in {folder}")
     return found
@@ -124,11 +125,16 @@ def select(notebooks: list[Path], only=None) -> list[Path]:
     if not only:
         return notebooks
     wanted = [w.strip() for w in (only.split(",") if isinstance(only, str) else only) if w.strip()]
-    unknown = [w for w in wanted if not any(p.stem == w or p.stem[:2] == w.zfill(2) for p in notebooks)]
+    unknown = [w for w in wanted if not any(_names(p, w) for p in notebooks)]
     if unknown:
         raise CourseError(f"--only names no notebook: {', '.join(unknown)} "
                           f"(have {', '.join(p.stem for p in notebooks)})")
-    return [p for p in notebooks if any(p.stem == w or p.stem[:2] == w.zfill(2) for w in wanted)]
+    return [p for p in notebooks if any(_names(p, w) for w in wanted)]
+
+
+def _names(path: Path, wanted: str) -> bool:
+    """Whether ``wanted`` names the notebook: its full name or its number ("3", "03", "06b")."""
+    return path.stem == wanted or path.stem.split("_")[0] == wanted.zfill(2)
 
 
 def notebook_parameters(path) -> dict:

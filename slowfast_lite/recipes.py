@@ -46,6 +46,8 @@ COURSE_PROFILES = {
         # MotionShapes at ten times the clips, loaded by 8 workers
         "06_training": {"profile": "full", "num_workers": 8},
         # four times the synthetic AVA videos at twice the size, from notebook 06's full-profile backbones
+        # the Table 2 sweep at full MotionShapes scale, three seeds, run here and kept in results/table2_full
+        "06b_ablations": {"profile": "full", "results_name": "table2_full", "run_sweep": True},
         "07_ava_detection": {"profile": "full", "train_videos": 64, "val_videos": 16, "frame_size": 128, "epochs": 20},
         "08_your_own_video": {"profile": "full"},  # the model notebook 06 trained on the full MotionShapes
     },

@@ -85,9 +85,11 @@ def small_course(tmp_path):
 
 
 def test_discover_and_select_keep_course_order(small_course):
+    write_notebook(small_course, "01b_more", "seed = 0\n")  # a notebook between 01 and 02
     notebooks = course.discover(small_course)
-    assert [p.stem for p in notebooks] == ["00_zero", "01_first"]
+    assert [p.stem for p in notebooks] == ["00_zero", "01_first", "01b_more"]
     assert [p.stem for p in course.select(notebooks, "1")] == ["01_first"]
+    assert [p.stem for p in course.select(notebooks, "01b")] == ["01b_more"]
     assert [p.stem for p in course.select(notebooks, ["01_first", "00"])] == ["00_zero", "01_first"]
     with pytest.raises(course.CourseError, match="07"):
         course.select(notebooks, "01,07")

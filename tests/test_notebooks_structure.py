@@ -14,9 +14,9 @@ import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 COURSE = ["00_overview", "01_sampling", "02_slow_pathway", "03_fast_pathway", "04_lateral_connections",
-          "05_slowfast_network", "06_training", "07_ava_detection", "08_your_own_video"]
+          "05_slowfast_network", "06_training", "06b_ablations", "07_ava_detection", "08_your_own_video"]
 TRAINING_NOTEBOOKS = ["06_training", "07_ava_detection", "08_your_own_video"]  # their numbers come from training
 IGNORE_TAG = "nbval-ignore-output"
 MAX_IGNORED_SHARE = 0.15  # of all code cells in the course

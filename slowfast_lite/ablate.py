@@ -1,0 +1,404 @@
+"""The paper's Table 2b-2g in miniature: every row x seed trained, tested and written down, resumable.
+
+``python -m slowfast_lite ablate --rows 2b,2c --seeds 0,1,2 --profile quick --out DIR`` (or ``run(...)``)
+trains every *variant* the chosen rows need on the ablation MotionShapes set (appearance, motion and binding
+groups) through ``recipes.load_or_train`` (its trained-model cache: a variant shared by several rows, such as
+SlowFast with T-conv, is trained once), tests it with multiple views and writes to ``DIR``:
+
+* ``results.jsonl``: one line per (variant, seed): top-1 overall and per class group, parameters, multiply-adds,
+  training time, the recipe. Lines already there are kept and not rerun: an interrupted sweep resumes.
+* ``summary.md``: per row, the paper's top-1 and GFLOPs beside ours (mean +- spread over seeds, per group).
+* ``accuracy_vs_gmacs.png``: mean top-1 against multiply-adds, one point per variant.
+* ``provenance.json`` (command line only): per call, the command, git commit, torch version, CPU model, threads,
+  processes, date and wall time.
+
+A variant is one model recipe (model name, ``SlowFastConfig`` overrides, data settings), or an ensemble of
+``members`` such models trained from different seeds on the same data (Table 2f's "2-Slow ensemble").
+"""
+
+import argparse
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"  # committed sweeps: results/table2_<profile>/
+GROUPS = ("appearance", "motion", "binding")  # the ablation set: MotionShapes(groups=GROUPS)
+ENSEMBLE_SEED_STEP = 1000  # member k of an ensemble trains with seed + k * ENSEMBLE_SEED_STEP (same data)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One model recipe of the sweep (a point of a Table 2 row)."""
+
+    label: str  # how the tables name it
+    model: str = "slowfast_tiny"
+    overrides: tuple = ()  # SlowFastConfig overrides, as (key, value) pairs
+    data: tuple = ()  # data setting overrides (e.g. fast_grayscale), as (key, value) pairs
+    members: int = 1  # > 1: an ensemble of this many models (softmax scores summed)
+
+
+# every variant of the sweep, by id (what results.jsonl records), in the order a sweep runs them: the evidence for
+# the paper's main claims (2c's binding, 2f's capacity) first, so a sweep cut short still answers them
+_SLOW_SLOW = (("alpha", 1), ("beta", 1.0), ("fast_temporal_kernels", (1, 1, 1, 3, 3)))
+VARIANTS = {
+    "slow": Variant("Slow-only 4x8", "slow_tiny"),
+    "slowfast": Variant("SlowFast 4x8, T-conv, beta 1/4, grey Fast", "slowfast_tiny"),
+    "no_lateral": Variant("SlowFast, no lateral", overrides=(("fusion", "none"),)),
+    "slow_ensemble": Variant("2-Slow ensemble", "slow_tiny", members=2),
+    # a second Slow pathway (same frames, same width, Slow's temporal kernels, RGB) in place of Fast
+    "slowslow": Variant("SlowSlow", overrides=_SLOW_SLOW, data=(("fast_grayscale", False),)),
+    "fast": Variant("Fast-only 16x2", "fast_tiny"),
+    "tsample": Variant("SlowFast, T-sample", overrides=(("fusion", "tsample"),)),
+    "ttoc_concat": Variant("SlowFast, TtoC concat", overrides=(("fusion", "ttoc_concat"),)),
+    "ttoc_sum": Variant("SlowFast, TtoC sum", overrides=(("fusion", "ttoc_sum"),)),
+    "fast_rgb": Variant("SlowFast, RGB Fast", data=(("fast_grayscale", False),)),
+    "fast_time_diff": Variant("SlowFast, time-difference Fast", data=(("fast_time_difference", True),)),
+    "beta_1_8": Variant("SlowFast, beta 1/8", overrides=(("beta", 1 / 8),)),
+    "slowfast_2x16": Variant("SlowFast 2x16, alpha 8", overrides=(("T", 2), ("tau", 16), ("alpha", 8))),
+    "slow_8x4": Variant("Slow-only 8x4", "slow_tiny", overrides=(("T", 8), ("tau", 4))),
+    "beta_1_2": Variant("SlowFast, beta 1/2", overrides=(("beta", 1 / 2),)),
+    "slowfast_8x4": Variant("SlowFast 8x4, alpha 2", overrides=(("T", 8), ("tau", 4), ("alpha", 2))),
+}
+
+# Table 2 rows: (variant id, the paper's top-1, the paper's GFLOPs), from reference/slowfast_facts.md section 4
+ROWS = {
+    "2b": [("slow", 72.6, 20.9), ("fast", 51.7, 4.9), ("slowfast", 75.6, 27.6)],
+    "2c": [("slow", 72.6, 20.9), ("no_lateral", 73.5, 26.2), ("ttoc_concat", 74.3, 30.5), ("ttoc_sum", 74.5, 26.2),
+           ("tsample", 75.4, 26.7), ("slowfast", 75.6, 27.6)],
+    "2d": [("slow", 72.6, 20.9), ("beta_1_2", 75.6, 41.7), ("slowfast", 75.6, 27.6), ("beta_1_8", 75.1, 23.4)],
+    "2e": [("fast_rgb", 75.6, 27.6), ("slowfast", 75.5, 26.1), ("fast_time_diff", 74.5, 26.2)],
+    "2f": [("slow", 72.6, 20.9), ("slowfast", 75.6, 27.6), ("slow_ensemble", 73.2, 41.8), ("slowslow", 70.5, 75.6)],
+    "2g": [("slow", 72.6, 20.9), ("slowfast", 75.6, 27.6), ("slowfast_2x16", 73.4, 13.9),
+           ("slow_8x4", 74.9, 41.9), ("slowfast_8x4", 77.0, 50.3)],
+}
+ROW_TITLES = {"2b": "individual pathways", "2c": "lateral connections", "2d": "channel ratio beta",
+              "2e": "Fast pathway input", "2f": "SlowFast vs two Slow pathways", "2g": "instantiations T x tau"}
+# our beta 1/4 (the tiny model's) plays the paper's 1/8 and our 1/8 its 1/16: the paper's 1/4 is our 1/2
+PAPER_NOTES = {"2d": "paper betas 1/4, 1/8, 1/16 shown beside ours 1/2, 1/4, 1/8 (the tiny model is twice as wide)",
+               "2e": "the paper's default is RGB; ours is grey"}
+
+# The sweep's data and training budget per profile (MotionShapes clips per class; TrainConfig fields)
+PROFILES = {
+    "quick": {"data": dict(train=60, val=4, test=30), "train": dict(epochs=10)},
+    "full": {"data": dict(), "train": dict(epochs=10, num_workers=8)},
+}
+
+
+class AblationError(ValueError):
+    """A bad row, seed list, profile or results file; the message names it."""
+
+
+def variants_of(rows) -> list:
+    """The variant ids the rows need, each once, in the order of ``VARIANTS``."""
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        raise AblationError(f"unknown row(s) {unknown}; choose from {', '.join(ROWS)}")
+    needed = {v for r in rows for v, _, _ in ROWS[r]}
+    return [v for v in VARIANTS if v in needed]
+
+
+def dataset(profile, seed):
+    """The ablation MotionShapes set of a profile and seed."""
+    from slowfast_lite.data.motion_shapes import MotionShapes
+
+    return MotionShapes(profile, seed, groups=GROUPS, **PROFILES[profile]["data"])
+
+
+def _train_member(variant, profile, seed, member, progress, device):
+    from slowfast_lite import recipes
+
+    return recipes.load_or_train(
+        variant.model, profile, seed + member * ENSEMBLE_SEED_STEP, progress=progress, device=device,
+        model_overrides=dict(variant.overrides), data_overrides=dict(variant.data), data_seed=seed,
+        groups=GROUPS, data_size=PROFILES[profile]["data"], **PROFILES[profile]["train"])
+
+
+def run_variant(variant_id, profile="quick", seed=0, progress=False, device="auto") -> dict:
+    """Train (or load from the cache) and test one variant at one seed; returns its results.jsonl record.
+    ``device`` ("auto": cuda if present, else mps, else cpu) does not change the cache key."""
+    import torch
+
+    from slowfast_lite import evaluate, flops, recipes, utils
+
+    variant = VARIANTS[variant_id]
+    data = dataset(profile, seed)
+    result, params, gmacs, train_time, recipe = None, 0, 0.0, 0.0, None
+    for member in range(variant.members):
+        trained = _train_member(variant, profile, seed, member, progress, device)
+        _, _, test_set = recipes.motion_datasets(trained.model, data, **dict(variant.data))
+        part = evaluate.multi_view(trained.model.to(utils.pick_device(device)), test_set, 32, utils.pick_device(device))
+        if result is None:
+            result = part
+        else:
+            result.scores = result.scores + part.scores
+        p, g = flops.count(trained.model, trained.model.config.input_shapes(1))
+        params, gmacs = params + p, gmacs + g
+        train_time += sum(trained.history["train_time"])
+        recipe = json.loads(torch.load(trained.checkpoint, map_location="cpu", weights_only=True)["cfg"])
+    groups = {g: result.group_accuracy(classes) for g, classes in data.group_classes.items()}
+    return {"variant": variant_id, "label": variant.label, "seed": seed, "profile": profile,
+            "top1": result.top1, "groups": groups, "params": params, "gmacs": gmacs,
+            "train_time_s": round(train_time, 1), "test_videos": len(result.labels),
+            "model": variant.model, "overrides": dict(variant.overrides), "data": dict(variant.data),
+            "members": variant.members, "recipe": recipe}
+
+
+def read_results(path) -> list:
+    """The records of a results.jsonl (an absent file: none); a malformed line raises naming the line."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise AblationError(f"{path}, line {number}: not a json record ({error.msg})") from None
+    return records
+
+
+def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", progress=True, jobs=1,
+        threads=None, device="auto") -> list:
+    """Run every variant of ``rows`` at every seed that ``out_dir/results.jsonl`` does not hold yet, then write
+    the summary and the figure; returns all records of the chosen rows.
+
+    ``jobs`` > 1 trains that many variants at once in worker processes of ``threads`` torch threads each (on a
+    CPU, one thread per process wastes least: several threads spin while they wait for each other).
+    """
+    from tqdm.auto import tqdm
+
+    if profile not in PROFILES:
+        raise AblationError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / "results.jsonl"
+    # variant by variant, every seed of one before the next: a sweep cut short leaves whole variants behind
+    wanted = [(v, s) for v in variants_of(rows) for s in seeds]
+    done = {(r["variant"], r["seed"]) for r in read_results(results_path) if r["profile"] == profile}
+    todo = [job for job in wanted if job not in done]
+    for seed in sorted({s for _, s in todo}):  # data first, in this process: workers must not write one set twice
+        dataset(profile, seed).generate(progress=False)
+    with _executor(jobs, threads) as pool:  # leaving the block stops the workers, also on an interruption
+        runs = pool.imap(_run_job, [(v, profile, s, False, device) for v, s in todo])
+        for record in tqdm(runs, total=len(todo), desc=f"ablations ({len(done & set(wanted))} done)",
+                           disable=not progress):
+            with results_path.open("a") as f:  # one line per finished run: a crash loses at most the runs in flight
+                f.write(json.dumps(record) + "\n")
+    records = [r for r in read_results(results_path) if r["profile"] == profile and (r["variant"], r["seed"]) in
+               set(wanted)]
+    (out / "summary.md").write_text(summary_markdown(records, rows))
+    figure(records, out / "accuracy_vs_gmacs.png")
+    return records
+
+
+class _InProcess:
+    """The executor of ``jobs=1``: runs in this process (torch's thread setting applies as it is)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def imap(self, fn, iterable):
+        return map(fn, iterable)
+
+
+def _executor(jobs, threads):
+    if jobs <= 1:
+        return _InProcess()
+    import multiprocessing
+
+    # spawn: fresh interpreters, no forked torch thread pools; a Pool's exit terminates its workers
+    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_set_threads, initargs=(threads,))
+
+
+def _run_job(args):
+    return run_variant(*args)
+
+
+def _set_threads(threads):
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def aggregate(records) -> dict:
+    """{variant: {"top1": (mean, spread), "<group>": (mean, spread), "gmacs", "params", "seeds"}}; the spread
+    is the standard deviation over seeds (0 for one seed)."""
+    by_variant = {}
+    for r in records:
+        by_variant.setdefault(r["variant"], []).append(r)
+    out = {}
+    for variant, rs in by_variant.items():
+        stats = {"top1": _mean_spread([r["top1"] for r in rs]), "seeds": sorted(r["seed"] for r in rs),
+                 "gmacs": rs[0]["gmacs"], "params": rs[0]["params"], "label": rs[0]["label"]}
+        for group in rs[0]["groups"]:
+            stats[group] = _mean_spread([r["groups"][group] for r in rs])
+        out[variant] = stats
+    return out
+
+
+def spread_band(records, variant) -> tuple:
+    """(low, high) top-1 that a re-run of ``variant`` should land in: the range over the committed seeds,
+    widened on each side by one binomial standard error of the test set at the mean."""
+    tops = [r["top1"] for r in records if r["variant"] == variant]
+    if not tops:
+        raise AblationError(f"no committed runs of {variant!r}")
+    videos = next(r["test_videos"] for r in records if r["variant"] == variant)
+    mean = sum(tops) / len(tops)
+    error = math.sqrt(mean * (1 - mean) / videos)
+    return min(tops) - error, max(tops) + error
+
+
+def _mean_spread(values):
+    mean = sum(values) / len(values)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+
+
+def summary_markdown(records, rows=tuple(ROWS)) -> str:
+    """The tables: per row, the paper's top-1 and GFLOPs, ours (mean +- spread in %) overall and per group."""
+    stats = aggregate(records)
+    groups = list(next(iter(records))["groups"]) if records else list(GROUPS)
+    lines = []
+    for row in rows:
+        lines += [f"### Table {row}: {ROW_TITLES[row]}", ""]
+        if row in PAPER_NOTES:
+            lines += [f"({PAPER_NOTES[row]})", ""]
+        lines.append("| variant | paper top-1 | paper GFLOPs | ours top-1 | " + " | ".join(groups) +
+                     " | MMACs | params | seeds |")
+        lines.append("|---" * (7 + len(groups)) + "|")
+        for variant, paper_top1, paper_gflops in ROWS[row]:
+            s = stats.get(variant)
+            paper = f"| {VARIANTS[variant].label} | {_num(paper_top1)} | {_num(paper_gflops)} |"
+            if s is None:
+                lines.append(paper + " not run |" + " |" * (len(groups) + 3))
+                continue
+            cells = [_pct(s["top1"])] + [_pct(s[g]) for g in groups]
+            lines.append(paper + " " + " | ".join(cells) + f" | {1000 * s['gmacs']:.1f} | {s['params']:,} | "
+                         f"{len(s['seeds'])} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _num(value):
+    return "" if value is None else f"{value:.1f}"
+
+
+def _pct(mean_spread):
+    mean, spread = mean_spread
+    return f"{100 * mean:.1f} +- {100 * spread:.1f}"
+
+
+def figure(records, path=None):
+    """Mean top-1 (error bar: spread over seeds) against multiply-adds, one point per variant."""
+    import matplotlib.pyplot as plt
+
+    from slowfast_lite import viz
+
+    viz.use_style()
+    stats = aggregate(records)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for variant, s in stats.items():
+        color = (viz.PATHWAY_COLORS["slow"] if VARIANTS[variant].model == "slow_tiny" else
+                 viz.PATHWAY_COLORS["fast"] if VARIANTS[variant].model == "fast_tiny" else viz.PATHWAY_COLORS["fusion"])
+        mean, spread = s["top1"]
+        ax.errorbar(1000 * s["gmacs"], 100 * mean, yerr=100 * spread, fmt="o", color=color, capsize=3)
+        ax.annotate(VARIANTS[variant].label.replace("SlowFast, ", ""), (1000 * s["gmacs"], 100 * mean), fontsize=7,
+                    xytext=(4, 3), textcoords="offset points")
+    ax.set(xscale="log", xlabel="multiply-adds per view (millions, log scale)", ylabel="test top-1 (%)",
+           title="MotionShapes ablations: accuracy against cost (mean +- spread over seeds)")
+    if path:
+        fig.savefig(path, bbox_inches="tight")
+        plt.close(fig)
+    return fig
+
+
+def provenance(command, wall_time_s, threads, jobs=1) -> dict:
+    """What produced a sweep: the command, git commit, torch version, CPU model, threads, date, wall time."""
+    import platform
+    import subprocess
+
+    import torch
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                                  cwd=Path(__file__).parent).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"command": command, "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--short")),
+            "torch": torch.__version__, "python": platform.python_version(), "cpu": cpu,
+            "threads": threads, "jobs": jobs, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "wall_time_s": round(wall_time_s, 1)}
+
+
+def read_provenance(out_dir) -> dict:
+    """What produced a sweep folder: the last ``ablate`` call's facts, with ``wall_time_s`` summed over every call
+    that added runs and ``calls`` their number ({} when there is no provenance.json)."""
+    path = Path(out_dir) / "provenance.json"
+    if not path.exists():
+        return {}
+    calls = json.loads(path.read_text())["invocations"]
+    return {**calls[-1], "wall_time_s": round(sum(c["wall_time_s"] for c in calls), 1), "calls": len(calls)}
+
+
+def _read(path):
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def cli(argv) -> int:
+    """``python -m slowfast_lite ablate --rows 2b,2c --seeds 0,1,2 --profile quick --out DIR``"""
+    import shlex
+    import signal
+    import sys
+
+    import torch
+
+    parser = argparse.ArgumentParser(prog="python -m slowfast_lite ablate",
+                                     description="The paper's Table 2 ablations in miniature on MotionShapes.")
+    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows (default: %(default)s)")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: %(default)s)")
+    parser.add_argument("--profile", choices=list(PROFILES), default="quick")
+    parser.add_argument("--out", type=Path, required=True, help="results folder (results.jsonl is resumed)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per process (default: torch's)")
+    parser.add_argument("--jobs", type=int, default=1, help="variants trained at once, one process each (default 1)")
+    args = parser.parse_args(argv)
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--seeds {args.seeds!r}: write integers separated by commas, e.g. 0,1,2")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        variants_of(rows)
+    except AblationError as error:
+        parser.error(str(error))
+    started, finished = time.perf_counter(), False
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed sweep still says what it did
+    try:
+        records = run(rows, seeds, args.profile, args.out, jobs=args.jobs, threads=args.threads)
+        finished = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        command = "python -m slowfast_lite ablate " + " ".join(shlex.quote(a) for a in argv)
+        facts = provenance(command, time.perf_counter() - started, torch.get_num_threads(), args.jobs)
+        path = args.out / "provenance.json"
+        calls = json.loads(path.read_text())["invocations"] if path.exists() else []
+        # a resumed sweep: every call that added runs, an interrupted one too
+        path.write_text(json.dumps({"invocations": calls + [{**facts, "finished": finished}]}, indent=1) + "\n")
+    print(summary_markdown(records, rows))
+    print(f"{len(records)} runs in {args.out}; this call took {facts['wall_time_s']:.0f} s", file=sys.stderr)
+    return 0

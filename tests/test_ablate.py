@@ -1,0 +1,107 @@
+"""The ablation sweep: rows x seeds through the trained-model cache, resumable, results + summary + figure."""
+
+from pathlib import Path
+
+import pytest
+
+from slowfast_lite import ablate, recipes
+from slowfast_lite.__main__ import main
+
+COMMITTED = Path(__file__).resolve().parents[1] / "results" / "table2_quick"
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """A tiny sweep profile (a few clips, one epoch) with its own data folder."""
+    monkeypatch.setenv("SLOWFAST_LITE_DATA", str(tmp_path / "data"))
+    monkeypatch.setitem(ablate.PROFILES, "quick", {"data": dict(train=1, val=1, test=1, size=32, frames=16),
+                                                   "train": dict(epochs=1, batch_size=4)})
+    return tmp_path
+
+
+def test_ablate_command_runs_rows_once_and_resumes(tiny, monkeypatch, capsys):
+    out = tiny / "sweep"
+    assert main(["ablate", "--rows", "2b", "--seeds", "0", "--out", str(out), "--threads", "2"]) == 0
+    records = ablate.read_results(out / "results.jsonl")
+    assert [r["variant"] for r in records] == ["slow", "slowfast", "fast"]  # in the order of ablate.VARIANTS
+    first = records[0]
+    assert set(first["groups"]) == {"appearance", "motion", "binding"} and 0 <= first["top1"] <= 1
+    assert first["params"] > 0 and first["gmacs"] > 0 and first["recipe"]["epochs"] == 1
+    assert first["test_videos"] == 10  # one clip per class of the ablation set
+    summary = (out / "summary.md").read_text()
+    assert "Table 2b" in summary and "| Slow-only 4x8 | 72.6 | 20.9 |" in summary
+    assert (out / "accuracy_vs_gmacs.png").stat().st_size > 1000
+    facts = ablate.read_provenance(out)
+    assert facts["command"].startswith("python -m slowfast_lite ablate --rows 2b") and facts["threads"] == 2
+    assert facts["calls"] == 1 and facts["wall_time_s"] > 0
+    assert "Table 2b" in capsys.readouterr().out
+
+    real_fit = recipes.train.fit
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(recipes.train, "fit", no_training)
+    # finished runs are kept: nothing reruns, nothing is appended
+    ablate.run(["2b"], [0], "quick", out, progress=False)
+    assert len(ablate.read_results(out / "results.jsonl")) == 3
+    # 2f needs Slow-only again (cached) and an ensemble whose first member is that same model: only the second
+    # member and SlowSlow train
+    trained = []
+
+    def counting_fit(model, *args, **kwargs):
+        trained.append(model.config.name)
+        return real_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(recipes.train, "fit", counting_fit)
+    ablate.run(["2f"], [0], "quick", out, progress=False)
+    assert sorted(trained) == ["slow_tiny", "slowfast_tiny"]
+    records = ablate.read_results(out / "results.jsonl")
+    assert [r["variant"] for r in records][3:] == ["slow_ensemble", "slowslow"]
+    ensemble = records[3]
+    assert ensemble["members"] == 2 and ensemble["gmacs"] == pytest.approx(2 * records[0]["gmacs"])
+
+
+def test_bad_rows_and_seeds_are_named(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ablate", "--rows", "2b,2z", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2 and "unknown row(s) ['2z']" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ablate", "--seeds", "0,one", "--out", str(tmp_path)])
+    assert "--seeds '0,one'" in capsys.readouterr().err
+    (tmp_path / "results.jsonl").write_text('{"variant": "slow"}\nnot json\n')
+    with pytest.raises(ablate.AblationError, match="results.jsonl, line 2"):
+        ablate.read_results(tmp_path / "results.jsonl")
+
+
+def test_summary_reports_mean_and_spread_over_seeds():
+    records = [{"variant": "slow", "label": "Slow-only 4x8", "seed": s, "top1": t, "gmacs": 0.01, "params": 10,
+                "groups": {"binding": b}} for s, t, b in [(0, 0.5, 0.4), (1, 0.7, 0.6)]]
+    stats = ablate.aggregate(records)["slow"]
+    assert stats["top1"] == pytest.approx((0.6, 0.1)) and stats["binding"] == pytest.approx((0.5, 0.1))
+    text = ablate.summary_markdown(records, ["2b"])
+    assert "| Slow-only 4x8 | 72.6 | 20.9 | 60.0 +- 10.0 | 50.0 +- 10.0 | 10.0 | 10 | 2 |" in text
+    assert "| Fast-only 16x2 | 51.7 | 4.9 | not run |" in text
+
+
+def test_a_committed_run_reruns_inside_its_spread():
+    """Slow-only at seed 0 (the cheapest variant, as notebook 06b re-runs it) against the committed sweep: bit for
+    bit on the machine kind and thread count that ran it, inside the seeds' band anywhere else."""
+    import torch
+
+    records = ablate.read_results(COMMITTED / "results.jsonl")
+    facts = ablate.read_provenance(COMMITTED)
+    committed = next(r for r in records if r["variant"] == "slow" and r["seed"] == 0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(facts["threads"])
+    try:
+        live = ablate.run_variant("slow", "quick", 0)
+    finally:
+        torch.set_num_threads(threads)
+    assert (live["params"], live["test_videos"], live["recipe"]) == (committed["params"], committed["test_videos"],
+                                                                      committed["recipe"])
+    assert live["gmacs"] == pytest.approx(committed["gmacs"], rel=1e-9)
+    low, high = ablate.spread_band(records, "slow")
+    assert low <= live["top1"] <= high
+    if ablate.provenance("", 0, facts["threads"])["cpu"] == facts["cpu"] and torch.__version__ == facts["torch"]:
+        assert live["top1"] == committed["top1"] and live["groups"] == committed["groups"]
