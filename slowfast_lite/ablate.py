@@ -190,9 +190,14 @@ def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", 
                 f.write(json.dumps(record) + "\n")
     records = [r for r in read_results(results_path) if r["profile"] == profile and (r["variant"], r["seed"]) in
                set(wanted)]
-    (out / "summary.md").write_text(summary_markdown(records, rows))
-    figure(records, out / "accuracy_vs_gmacs.png")
+    write_reports(records, out, rows)
     return records
+
+
+def write_reports(records, out_dir, rows=tuple(ROWS)):
+    """``summary.md`` and ``accuracy_vs_gmacs.png`` of these records in ``out_dir`` (also for a sweep cut short)."""
+    (Path(out_dir) / "summary.md").write_text(summary_markdown(records, rows))
+    figure(records, Path(out_dir) / "accuracy_vs_gmacs.png")
 
 
 class _InProcess:
@@ -279,7 +284,8 @@ def summary_markdown(records, rows=tuple(ROWS)) -> str:
             if s is None:
                 lines.append(paper + " not run |" + " |" * (len(groups) + 3))
                 continue
-            cells = [_pct(s["top1"])] + [_pct(s[g]) for g in groups]
+            n = len(s["seeds"])
+            cells = [_pct(s["top1"], n)] + [_pct(s[g], n) for g in groups]
             lines.append(paper + " " + " | ".join(cells) + f" | {1000 * s['gmacs']:.1f} | {s['params']:,} | "
                          f"{len(s['seeds'])} |")
         lines.append("")
@@ -290,9 +296,9 @@ def _num(value):
     return "" if value is None else f"{value:.1f}"
 
 
-def _pct(mean_spread):
+def _pct(mean_spread, seeds):
     mean, spread = mean_spread
-    return f"{100 * mean:.1f} +- {100 * spread:.1f}"
+    return f"{100 * mean:.1f} +- {100 * spread:.1f}" if seeds > 1 else f"{100 * mean:.1f} (one run)"
 
 
 def figure(records, path=None):
