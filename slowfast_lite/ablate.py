@@ -136,7 +136,7 @@ def run_variant(variant_id, profile="quick", seed=0, progress=False, device="aut
         p, g = flops.count(trained.model, trained.model.config.input_shapes(1))
         params, gmacs = params + p, gmacs + g
         train_time += sum(trained.history["train_time"])
-        recipe = json.loads(torch.load(trained.checkpoint, map_location="cpu", weights_only=True)["cfg"])
+        recipe = torch.load(trained.checkpoint, map_location="cpu", weights_only=True)["recipe"]
     groups = {g: result.group_accuracy(classes) for g, classes in data.group_classes.items()}
     return {"variant": variant_id, "label": variant.label, "seed": seed, "profile": profile,
             "top1": result.top1, "groups": groups, "params": params, "gmacs": gmacs,

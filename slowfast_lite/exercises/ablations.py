@@ -6,7 +6,7 @@ Each ``check_*`` prints what is right or wrong about an answer and returns True 
 import math
 
 from slowfast_lite import ablate
-from slowfast_lite.exercises.training import _verdict
+from slowfast_lite.exercises import verdict
 
 LATERALS = ("no_lateral", "ttoc_concat", "ttoc_sum", "tsample", "slowfast")
 
@@ -17,41 +17,41 @@ def check_binding_winner(guess, records) -> bool:
     stats = ablate.aggregate(records)
     present = [v for v in LATERALS if v in stats]
     if guess not in LATERALS:
-        return _verdict(False, "", f"{guess!r}: name one of {', '.join(LATERALS)}")
+        return verdict(False, "", f"{guess!r}: name one of {', '.join(LATERALS)}")
     if guess not in present:
-        return _verdict(False, "", f"{guess} is not in these results (they hold {', '.join(present) or 'none'}): "
+        return verdict(False, "", f"{guess} is not in these results (they hold {', '.join(present) or 'none'}): "
                                    "run ablate --rows 2c for it")
     best = max(present, key=lambda v: stats[v]["binding"][0])
     (best_mean, best_spread), (mean, _) = stats[best]["binding"], stats[guess]["binding"]
     ranking = ", ".join(f"{v} {100 * stats[v]['binding'][0]:.0f}%"
                         for v in sorted(present, key=lambda v: -stats[v]["binding"][0]))
-    return _verdict(mean >= best_mean - best_spread, f"{guess} is (within the spread) the best on binding: {ranking}",
+    return verdict(mean >= best_mean - best_spread, f"{guess} is (within the spread) the best on binding: {ranking}",
                     f"{guess} scores {100 * mean:.0f}% on binding; the ranking is {ranking}")
 
 
 def check_mean_spread(mean_spread) -> bool:
     """``mean_spread(values) -> (mean, spread)``: the mean and the standard deviation over seeds (divide by n)."""
     if not callable(mean_spread):
-        return _verdict(False, "", "write mean_spread(values) and pass the function to this check")
+        return verdict(False, "", "write mean_spread(values) and pass the function to this check")
     for values in ([0.5], [0.5, 0.7], [0.9, 0.95, 1.0], [0.25, 0.5, 0.25, 1.0]):
         got, expected = mean_spread(list(values)), ablate._mean_spread(values)
         if got is None or len(got) != 2:
-            return _verdict(False, "", "return a pair (mean, spread)")
+            return verdict(False, "", "return a pair (mean, spread)")
         if not all(math.isclose(g, e, abs_tol=1e-9) for g, e in zip(got, expected, strict=True)):
             hint = ("the spread divides by n (the seeds we have), not n - 1" if len(values) > 1 and math.isclose(
                 got[1], expected[1] * math.sqrt(len(values) / (len(values) - 1)), rel_tol=1e-6) else "")
             pair = lambda m_s: f"({m_s[0]:.4g}, {m_s[1]:.4g})"
-            return _verdict(False, "", f"for {values} expected {pair(expected)}, got {pair(got)} {hint}".strip())
-    return _verdict(True, "mean and spread (standard deviation over seeds) as the tables show them", "")
+            return verdict(False, "", f"for {values} expected {pair(expected)}, got {pair(got)} {hint}".strip())
+    return verdict(True, "mean and spread (standard deviation over seeds) as the tables show them", "")
 
 
 def check_speed_range(low: float, high: float, size: int = 40, slow_stride: int = 5) -> bool:
     """Speeds (pixels per frame) drawn uniformly from [low, high] on a ``size``-pixel wrap-around: does the Slow
     pathway (one frame in ``slow_stride``) see up and down as the same distribution of displacements?"""
     if not 0 < low < high:
-        return _verdict(False, "", "give 0 < low < high (pixels per frame)")
+        return verdict(False, "", "give 0 < low < high (pixels per frame)")
     periods = (high - low) * slow_stride / size  # wrap-around periods that the Slow displacement spans
     whole = math.isclose(periods, round(periods), abs_tol=1e-6) and round(periods) >= 1
-    return _verdict(whole, f"the Slow displacement spans {round(periods)} whole period(s): up and down look alike",
+    return verdict(whole, f"the Slow displacement spans {round(periods)} whole period(s): up and down look alike",
                     f"the Slow displacement spans {periods:.2f} periods; it must be a whole number (>= 1), or the "
                     "Slow pathway can read the (possibly reversed) direction")
