@@ -93,7 +93,7 @@ def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=F
     as ``fast_grayscale``) and ``data_seed`` (the data set's seed when it differs from the training seed, as for
     the members of an ensemble); all of them are part of the key.
     """
-    from slowfast_lite.data.motion_shapes import DEFAULT_GROUPS, MotionShapes
+    from slowfast_lite.data.motion_shapes import DEFAULT_GROUPS, VERSION, MotionShapes
     from slowfast_lite.models import CONFIGS, build_model
 
     groups = tuple(groups or DEFAULT_GROUPS)
@@ -108,7 +108,7 @@ def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=F
     what = [model_name, sorted(model_overrides.items()), sorted(data_settings.items()), config.recipe(),
             repr(data.settings), ENGINE_VERSION]
     if groups != DEFAULT_GROUPS or data_seed != seed:  # notebook 06's models keep the keys they always had
-        what.append({"groups": groups, "data_seed": data_seed})
+        what.append({"groups": groups, "data_seed": data_seed, "data_version": VERSION})
     key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]
     out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
     checkpoint = out_dir / "checkpoint.pt"

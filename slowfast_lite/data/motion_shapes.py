@@ -9,11 +9,11 @@ is the eight classes of the first two groups; ``groups=`` selects others (the ab
 * **motion** (``drift_up``, ``drift_down``, ``flicker``, ``steady``): a striped disk whose stripes move up,
   move down, pulse in brightness, or stay. Every change repeats exactly every ``PERIOD`` = 5 frames, so
   frames 5 apart are identical (up to pixel noise) and one frame alone carries no class information.
-* **binding** (``red_up``, ``red_down``): a red and a green square of equal luminance travel vertically in
-  opposite directions with wrap-around; the label is the red one's direction. A grey-scale Fast pathway sees
-  both motions but not which square is red; the Slow pathway sees the colours but, because the displacement
-  between two Slow frames covers a whole wrap-around period, not the directions. Only joining the two at the
-  same place (a lateral connection) tells the classes apart.
+* **binding** (``red_up``, ``red_down``): a red and a green vertical band, striped in the same two luminances;
+  the red band's stripes drift up (or down) and the green band's the other way, repeating every ``PERIOD``
+  frames like the motion group. A grey-scale Fast pathway sees one drift up and one down but not which band is
+  red; the Slow pathway sees the colours but, as for the motion group, one still image. Only joining the two at
+  the same place (a lateral connection) tells the classes apart.
 
 The videos are written at ``FPS`` = 15, so a tiny SlowFast (T=4, tau=8, alpha=4: Fast stride 2 frames at 30
 fps) decodes 16 consecutive frames per clip for Fast, and Slow takes Fast frames [0, 5, 10, 15] (PySlowFast's
@@ -46,6 +46,7 @@ GROUPS = {"appearance": APPEARANCE_CLASSES, "motion": MOTION_CLASSES, "binding":
 DEFAULT_GROUPS = ("appearance", "motion")  # notebook 06's eight classes
 CLASSES = APPEARANCE_CLASSES + MOTION_CLASSES
 SPLITS = ("train", "val", "test")
+VERSION = 2  # of the rendering, in the manifest: a cached set drawn by an earlier version regenerates
 
 # angle (degrees) of each hue in the chroma plane orthogonal to luminance (red at 45 means [1, .33, .04] at 0.5)
 _HUE_ANGLE = {"red": 45.0, "green": 135.0, "blue": 225.0, "purple": 315.0}
@@ -107,29 +108,32 @@ def _shape_distance(kind, x, y, radius, angle):
 
 
 def _binding_clip(name, rng, size, frames):
-    """Float frames (frames, size, size, 3) of a binding class: red and green squares of one luminance on a
-    brighter background, moving vertically in opposite directions with wrap-around (the red one up for
-    ``red_up``)."""
-    bg_a = rng.uniform(0.6, 0.75) + rng.uniform(-0.04, 0.04, 3)
-    video = np.repeat(draw.noise_background((size, size), rng, bg_a, bg_a + rng.uniform(0.1, 0.2),
+    """Float frames (frames, size, size, 3) of a binding class: a red and a green vertical band on a noisy
+    background, both striped in the same two luminances, the red band's stripes drifting up for ``red_up``
+    (down for ``red_down``) and the green band's the other way.
+
+    It joins the other two groups at one place: each band's colour is an appearance cue (seen by Slow), its
+    stripes' drift a motion cue that repeats every ``PERIOD`` frames (seen by Fast only)."""
+    bg_a = rng.uniform(0.25, 0.6) + rng.uniform(-0.04, 0.04, 3)
+    video = np.repeat(draw.noise_background((size, size), rng, bg_a, bg_a + rng.uniform(0.1, 0.3),
                                             cell=size / 5)[None], frames, axis=0)
-    luminance, half = rng.uniform(0.3, 0.45), rng.uniform(0.09, 0.11) * size
-    # two columns at least a square apart, in random order
-    columns = rng.uniform(half + 1, size / 2 - 1), rng.uniform(size / 2 + 1, size - half - 1)
+    # one luminance pair for both bands: in grey-scale the two bands are drawn from one distribution
+    luma_a = rng.uniform(0.1, 0.3)
+    luma_b = luma_a + rng.uniform(0.25, 0.35)
+    half = rng.uniform(0.09, 0.12) * size
+    # one band in each half of the frame, apart, in random order
+    columns = rng.uniform(half + 1, size / 2 - half - 1), rng.uniform(size / 2 + half + 1, size - half - 1)
     red_column, green_column = columns if rng.random() < 0.5 else columns[::-1]
-    # speeds spread over size / PERIOD pixels a frame: the displacement between two Slow frames (PERIOD frames
-    # apart) is uniform over a whole wrap-around period, so at the Slow rate up and down are the same distribution
-    speeds = 0.025 * size + rng.uniform(0, size / PERIOD, 2)
-    red_sign = -1.0 if name == "red_up" else 1.0  # y grows downwards
-    t = np.arange(frames, dtype=np.float32)[:, None, None]
+    turn = 2 * np.pi * np.arange(frames, dtype=np.float32)[:, None, None, None] / PERIOD  # a cycle per PERIOD
+    red_sign = 1.0 if name == "red_up" else -1.0  # a growing phase moves the stripes up (y grows downwards)
     x, y = draw.pixel_centres((size, size))
-    for hue, column, sign, speed in ((45.0, red_column, red_sign, speeds[0]),
-                                     (135.0, green_column, -red_sign, speeds[1])):
-        color = hue_color(hue + rng.uniform(-10, 10), luminance, rng.uniform(0.7, 0.95))
-        row = rng.uniform(0, size) + sign * speed * t
-        dy = np.mod(y - row + size / 2, size) - size / 2  # vertical offset on the wrapped frame
-        mask = draw.coverage(np.maximum(np.abs(x - column), np.abs(dy)) - half)[..., None]  # (T, H, W, 1)
-        video = video * (1 - mask) + color * mask
+    for hue, column, sign in ((45.0, red_column, red_sign), (135.0, green_column, -red_sign)):
+        saturation = rng.uniform(0.7, 0.95)
+        color_a, color_b = (hue_color(hue + rng.uniform(-10, 10), luma, saturation) for luma in (luma_a, luma_b))
+        period = rng.uniform(6.0, 10.0)
+        weight = 0.5 + 0.5 * np.cos(2 * np.pi * y[..., None] / period + rng.uniform(0, 2 * np.pi) + sign * turn)
+        mask = draw.coverage(np.abs(x - column) - half)[..., None]  # (H, W, 1)
+        video = video * (1 - mask) + (color_a * weight + color_b * (1 - weight)) * mask
     return video
 
 
@@ -227,7 +231,7 @@ class MotionShapes:
         return self.root / "classnames.json"
 
     def _manifest(self) -> dict:
-        return {"dataset": "MotionShapes", "profile": self.profile, "seed": self.seed, "fps": FPS,
+        return {"dataset": "MotionShapes", "version": VERSION, "profile": self.profile, "seed": self.seed, "fps": FPS,
                 "period": PERIOD, "classes": list(self.classes), **asdict(self.settings)}
 
     def is_cached(self) -> bool:
