@@ -105,3 +105,16 @@ def test_a_committed_run_reruns_inside_its_spread():
     assert low <= live["top1"] <= high
     if ablate.provenance("", 0, facts["threads"])["cpu"] == facts["cpu"] and torch.__version__ == facts["torch"]:
         assert live["top1"] == committed["top1"] and live["groups"] == committed["groups"]
+
+
+def test_figure_labels_keep_apart_and_in_order():
+    # six variants at nearly one accuracy (as the SlowFast variants sit): each label gets its own line
+    records = [{"variant": v, "label": ablate.VARIANTS[v].label, "seed": 0, "top1": 0.98 + 0.001 * i,
+                "gmacs": 0.03, "params": 1, "groups": {}} for i, v in enumerate(
+                   ("no_lateral", "ttoc_concat", "ttoc_sum", "tsample", "slowfast", "fast_rgb"))]
+    records.append({**records[0], "variant": "slow", "label": "Slow-only 4x8", "top1": 0.6, "gmacs": 0.01})
+    fig = ablate.figure(records)
+    texts = fig.axes[0].texts
+    ys = [t.get_position()[1] for t in sorted(texts, key=lambda t: t.xy[1])]  # in the order of the points
+    assert len(texts) == 7 and 0 <= ys[0] and ys[-1] <= 1
+    assert all(b - a >= 1 / 24 - 1e-9 for a, b in zip(ys, ys[1:]))
