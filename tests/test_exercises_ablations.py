@@ -13,6 +13,7 @@ def test_check_binding_winner(capsys):
                for s in range(3)]
     assert ex.check_binding_winner("slowfast", records)
     assert not ex.check_binding_winner("no_lateral", records)
+    assert ex.check_binding_winner("tsample", records[:6] + [_record("tsample", s, 0.99) for s in range(3)])  # a tie
     assert "slowfast 100%" in capsys.readouterr().out  # the ranking is shown
     assert not ex.check_binding_winner("ttoc_sum", records)  # not in these results
     assert not ex.check_binding_winner("tconv", records)  # not a variant name
