@@ -345,9 +345,9 @@ def figure(records, path=None):
 def _spread_out(values, low, high):
     """Sorted ``values`` moved apart to at least 1/24 of [low, high] each, staying in order and inside the range."""
     gap = (high - low) / 24
-    placed = [max(v, low + i * gap) for i, v in enumerate(values)]
-    for i in range(1, len(placed)):  # push up what is too close to the label below
-        placed[i] = max(placed[i], placed[i - 1] + gap)
+    placed = []
+    for v in values:  # push up what is too close to the label below
+        placed.append(max(v, placed[-1] + gap if placed else low))
     top = high
     for i in reversed(range(len(placed))):  # then down from the top what that pushed out of range
         top = min(placed[i], top)

@@ -54,7 +54,7 @@ def _band_profiles(frames):
     """Grey-scale vertical profile (T, H) of the red band and of the green band (their inner columns)."""
     f = frames.astype(np.float32) / 255
     redness = (f[..., 0] - f[..., 1]).mean((0, 1))  # per column
-    grey = (f @ np.array(LUMA, dtype=np.float32))
+    grey = f @ np.array(LUMA, dtype=np.float32)
     return [grey[:, :, np.abs(redness - redness[i]) < 0.02].mean(2) for i in (redness.argmax(), redness.argmin())]
 
 

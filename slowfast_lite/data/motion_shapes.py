@@ -107,6 +107,13 @@ def _shape_distance(kind, x, y, radius, angle):
     return np.max([np.cos(a) * u + np.sin(a) * v for a in normals], axis=0) - apothem
 
 
+def _stripes(y, period, phase, shift, color_a, color_b):
+    """Horizontal stripes of ``period`` pixels blending ``color_a`` into ``color_b``: (T, H, W, 3) for pixel rows
+    ``y`` (H, W) and a phase ``shift`` per frame (T, 1, 1, 1); a growing shift moves them up."""
+    weight = 0.5 + 0.5 * np.cos(2 * np.pi * y[..., None] / period + phase + shift)
+    return color_a * weight + color_b * (1 - weight)
+
+
 def _binding_clip(name, rng, size, frames):
     """Float frames (frames, size, size, 3) of a binding class: a red and a green vertical band on a noisy
     background, both striped in the same two luminances, the red band's stripes drifting up for ``red_up``
@@ -131,9 +138,9 @@ def _binding_clip(name, rng, size, frames):
         saturation = rng.uniform(0.7, 0.95)
         color_a, color_b = (hue_color(hue + rng.uniform(-10, 10), luma, saturation) for luma in (luma_a, luma_b))
         period = rng.uniform(6.0, 10.0)
-        weight = 0.5 + 0.5 * np.cos(2 * np.pi * y[..., None] / period + rng.uniform(0, 2 * np.pi) + sign * turn)
+        texture = _stripes(y, period, rng.uniform(0, 2 * np.pi), sign * turn, color_a, color_b)
         mask = draw.coverage(np.abs(x - column) - half)[..., None]  # (H, W, 1)
-        video = video * (1 - mask) + (color_a * weight + color_b * (1 - weight)) * mask
+        video = video * (1 - mask) + texture * mask
     return video
 
 
@@ -172,8 +179,7 @@ def render_clip(label, rng: np.random.Generator, size: int = 40, frames: int = 2
         turn = 2 * np.pi * t / PERIOD  # one full cycle every PERIOD frames
         shift = {"drift_up": turn, "drift_down": -turn}.get(name, 0.0 * turn)
         gain = 1.0 + 0.5 * np.cos(pulse_phase + (turn if name == "flicker" else 0.0 * turn))
-        weight = 0.5 + 0.5 * np.cos(2 * np.pi * y[..., None] / period + phase + shift)
-        texture = np.clip((color_a * weight + color_b * (1 - weight)) * gain, 0, 1)
+        texture = np.clip(_stripes(y, period, phase, shift, color_a, color_b) * gain, 0, 1)
         distance = np.hypot(x - center[0], y - center[1])[None] - radius
     mask = draw.coverage(distance)[..., None]  # (T or 1, H, W, 1)
     video = background * (1 - mask) + texture * mask
