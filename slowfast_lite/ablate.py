@@ -79,13 +79,12 @@ ROW_TITLES = {"2b": "individual pathways", "2c": "lateral connections", "2d": "c
 PAPER_NOTES = {"2d": "paper betas 1/4, 1/8, 1/16 shown beside ours 1/2, 1/4, 1/8 (the tiny model is twice as wide)",
                "2e": "the paper's default is RGB; ours is grey"}
 
-# The sweep's data and training budget per profile (MotionShapes clips per class; TrainConfig fields). Half of
-# notebook 06's learning rate: on the ten classes at 0.02 the loss climbs above chance in the first epochs and
-# some seeds never recover (one quick SlowFast learned neither motion nor binding)
-_TRAIN = dict(epochs=10, lr=0.01, warmup_start_lr=0.001)
+# The sweep's data and training budget per profile (MotionShapes clips per class; TrainConfig fields that differ
+# from the course's recipe, recipes.MOTION_TRAIN): its ten classes of 50 clips give 31 steps an epoch at 16 clips
+# a step, where every committed variant converged
 PROFILES = {
-    "quick": {"data": dict(train=50, val=4, test=30), "train": _TRAIN},
-    "full": {"data": dict(), "train": dict(_TRAIN, num_workers=8)},
+    "quick": {"data": dict(train=50, val=4, test=30), "train": dict(batch_size=16)},
+    "full": {"data": dict(), "train": dict(batch_size=16, num_workers=8)},
 }
 
 
@@ -257,20 +256,24 @@ def aggregate(records) -> dict:
 
 
 def spread_band(records, variant) -> tuple:
-    """(low, high) top-1 that a re-run of ``variant`` should land in: the range over the committed seeds,
-    widened on each side by one binomial standard error of the test set at the mean."""
+    """(low, high) top-1 that a re-run of ``variant`` lands in on any machine: the committed seeds' mean
+    +- ``claims.Z_MIN`` times the larger of their sample s.d. and the test set's binomial standard error (a few
+    seeds underestimate the s.d.; a new run varies at least by the test set's sampling)."""
+    from slowfast_lite.claims import Z_MIN
+
     tops = [r["top1"] for r in records if r["variant"] == variant]
     if not tops:
         raise AblationError(f"no committed runs of {variant!r}")
     videos = next(r["test_videos"] for r in records if r["variant"] == variant)
-    mean = sum(tops) / len(tops)
-    error = math.sqrt(mean * (1 - mean) / videos)
-    return min(tops) - error, max(tops) + error
+    mean, spread = _mean_spread(tops)
+    width = Z_MIN * max(spread, math.sqrt(mean * (1 - mean) / videos))
+    return mean - width, mean + width
 
 
 def _mean_spread(values):
-    mean = sum(values) / len(values)
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    from slowfast_lite.claims import mean_and_spread
+
+    return mean_and_spread(values)
 
 
 def summary_markdown(records, rows=tuple(ROWS)) -> str:
@@ -332,7 +335,8 @@ def figure(records, path=None):
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     low, high = ax.get_ylim()
-    for (top1, mmacs, label, color), y in zip(sorted(points), _spread_out([p[0] for p in sorted(points)], low, high)):
+    for (top1, mmacs, label, color), y in zip(sorted(points), _spread_out([p[0] for p in sorted(points)], low, high),
+                                                  strict=True):
         ax.annotate(label, (mmacs, top1), xytext=(1.03, (y - low) / (high - low)), textcoords="axes fraction",
                     va="center", fontsize=7, color=color, arrowprops=dict(arrowstyle="-", lw=0.4, color="0.7"))
     fig.subplots_adjust(right=0.66)
@@ -356,27 +360,10 @@ def _spread_out(values, low, high):
 
 
 def provenance(command, wall_time_s, threads, jobs=1) -> dict:
-    """What produced a sweep: the command, git commit, torch version, CPU model, threads, date, wall time."""
-    import platform
-    import subprocess
+    """What produced a sweep (``utils.provenance``), with the threads and jobs of the call."""
+    from slowfast_lite import utils
 
-    import torch
-
-    def git(*args):
-        try:
-            return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
-                                  cwd=Path(__file__).parent).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-
-    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), platform.processor())
-    # dirty: a tracked file differs from the commit (new files, such as the results being written, do not count)
-    return {"command": command, "git_commit": git("rev-parse", "HEAD"),
-            "git_dirty": bool(git("status", "--short", "--untracked-files=no")),
-            "torch": torch.__version__, "python": platform.python_version(), "cpu": cpu,
-            "threads": threads, "jobs": jobs, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "wall_time_s": round(wall_time_s, 1)}
+    return utils.provenance(command, wall_time_s, threads=threads, jobs=jobs)
 
 
 def read_provenance(out_dir) -> dict:
@@ -387,13 +374,6 @@ def read_provenance(out_dir) -> dict:
         return {}
     calls = json.loads(path.read_text())["invocations"]
     return {**calls[-1], "wall_time_s": round(sum(c["wall_time_s"] for c in calls), 1), "calls": len(calls)}
-
-
-def _read(path):
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
 
 
 def cli(argv) -> int:

@@ -12,7 +12,6 @@ import importlib.util
 import json
 import math
 import os
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -328,7 +327,7 @@ def _execute(path: Path, out: Path, params: dict, fingerprint: str, timeout) -> 
     kernel_args = ["--IPKernelApp.exec_lines=__import__('slowfast_lite.course').course.install_kernel_probe()",
                    "--IPKernelApp.log_level=ERROR"]  # keep the kernel's start-up chatter out of the progress lines
     start = time.perf_counter()
-    with _environment({RECORD_ENV: str(records), STATS_ENV: str(stats)}):
+    with environment({RECORD_ENV: str(records), STATS_ENV: str(stats)}):
         try:
             papermill.execute_notebook(str(path), str(out / path.name), parameters=params, cwd=str(path.parent),
                                        kernel_name="python3", progress_bar=sys.stderr.isatty(),
@@ -358,17 +357,22 @@ def _describe_failure(err, path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _environment(values: dict):
+def environment(values: dict):
+    """Set environment variables inside a ``with`` block (a value of None removes one), then restore them."""
     saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
     try:
+        _set_environment(values)
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _set_environment(saved)
+
+
+def _set_environment(values: dict):
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _fingerprint(path: Path, params: dict) -> str:
@@ -396,9 +400,10 @@ def _run_facts() -> dict:
     import torch
 
     device = utils.pick_device("auto")
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
-    return {"device": f"{device.type} ({name})", "cpu threads": torch.get_num_threads(), "torch": torch.__version__,
-            "python": platform.python_version(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else utils.cpu_model()
+    facts = utils.provenance("python -m slowfast_lite course", 0.0)
+    del facts["wall_time_s"], facts["command"]  # the report gives both per notebook
+    return {"device": f"{device.type} ({name})", **facts}
 
 
 def _first_line(text: str) -> str:

@@ -1,11 +1,14 @@
-"""Small shared helpers: seeding, the device choice, where generated data lives, atomic writes.
+"""Small shared helpers: seeding, the device choice, where generated data lives, atomic writes, provenance.
 
 torch is imported inside the two helpers that need it, so the modules that only write files (``video``,
 the data generators) stay free of it.
 """
 
 import os
+import platform
 import random
+import subprocess
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,3 +76,45 @@ def atomic_write(path, fsync=False):
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+# The variables that make this CPU compute like another one (claims.SIMULATED_CPU); provenance records them
+CPU_VARIABLES = ("OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR")
+
+
+def provenance(command: str, wall_time_s: float, **extra) -> dict:
+    """What produced a result, one format for every results file: the command, the git commit (and whether a
+    tracked file differed from it), UTC time, versions of python, torch, numpy and av, the CPU, its capability
+    and thread count (as the variables in ``CPU_VARIABLES`` make them in a new process), those variables, the
+    wall time, and ``extra`` facts."""
+    import av
+    import torch
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                                  cwd=Path(__file__).parent).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    variables = {name: os.environ.get(name) for name in CPU_VARIABLES}
+    threads = int(variables["OMP_NUM_THREADS"]) if (variables["OMP_NUM_THREADS"] or "").isdigit() \
+        else torch.get_num_threads()
+    capability = variables["ATEN_CPU_CAPABILITY"] or torch.backends.cpu.get_cpu_capability()
+    return {"command": command, "git_commit": git("rev-parse", "HEAD"),
+            "git_dirty": bool(git("status", "--short", "--untracked-files=no")),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
+            "torch": torch.__version__, "numpy": np.__version__, "av": av.__version__, "cpu": cpu_model(),
+            "cpu_capability": capability, "threads": threads, "cpu_variables": variables,
+            "wall_time_s": round(wall_time_s, 1), **extra}
+
+
+def cpu_model() -> str:
+    """The processor's name (Linux: /proc/cpuinfo), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -1,4 +1,8 @@
-"""Shared fixtures: small real video files written once per test session."""
+"""Shared fixtures: small real video files written once per test session; the data root masked for nbval."""
+
+import re
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,6 +10,21 @@ import pytest
 from slowfast_lite.video import write_video
 
 CLIP_FRAMES, CLIP_HEIGHT, CLIP_WIDTH, CLIP_FPS = 45, 48, 64, 30
+
+
+def pytest_configure(config):
+    """nbval compares printed paths of generated data as ``DATA_ROOT/...`` wherever ``$SLOWFAST_LITE_DATA`` puts
+    them: the data root of this run is masked first, then the patterns of ``tests/nbval_sanitize.cfg``."""
+    given = getattr(config.option, "nbval_sanitize_with", None)
+    if not given:
+        return
+    from slowfast_lite import utils
+
+    root = str(utils.data_root())
+    merged = Path(tempfile.mkdtemp(prefix="nbval-")) / "sanitize.cfg"
+    static = Path(given).read_text()
+    merged.write_text(f"[this run's data root]\nregex: {re.escape(root)}\nreplace: DATA_ROOT\n\n{static}")
+    config.option.nbval_sanitize_with = str(merged)
 
 
 def make_frames(num_frames=CLIP_FRAMES, height=CLIP_HEIGHT, width=CLIP_WIDTH):

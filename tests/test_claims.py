@@ -12,48 +12,111 @@ def test_a_claim_holds_from_its_threshold_on():
     assert claims.Claim("k", "s", 0.25, 0.25).holds and not claims.Claim("k", "s", 0.2499, 0.25).holds
 
 
+def calibrated(monkeypatch, notebook="nb", **z):
+    """Pretend the committed calibration gives each claim key its z (20 runs in two environments)."""
+    def stats(value, n=10):
+        return {"n": n, "mean": 1.0, "sd": 1.0, "min": 0.0, "z": value}
+
+    table = {notebook: {key: {**stats(value, 20), "per_env": {"default": stats(value), "simulated": stats(value)}}
+                        for key, value in z.items()}}
+    monkeypatch.setattr(claims, "committed", lambda profile="quick": table)
+
+
 def test_check_records_every_margin_and_prints_only_the_verdicts(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(course.RECORD_ENV, str(tmp_path / "records.json"))
-    claims.check([claims.Claim("a", "A beats B", 0.9134, 0.5), claims.Claim("b", "B is near chance", 0.02, 0.0)])
+    calibrated(monkeypatch, a=9.0, b=4.0)
+    claims.check("nb", [claims.Claim("a", "A beats B", 0.9134, 0.5), claims.Claim("b", "B is near chance", 0.02, 0.0)])
     assert capsys.readouterr().out == "holds: A beats B\nholds: B is near chance\n"  # no digit of training
     assert json.loads((tmp_path / "records.json").read_text()) == {"claim.a": 0.4134, "claim.b": 0.02}
 
 
 def test_a_failing_claim_stops_the_notebook_after_recording_its_margin(tmp_path, monkeypatch):
     monkeypatch.setenv(course.RECORD_ENV, str(tmp_path / "records.json"))
+    calibrated(monkeypatch, a=9.0, b=4.0)
     with pytest.raises(AssertionError, match=r"B is near chance: measured 0\.3, needs 0\.35"):
-        claims.check([claims.Claim("a", "A beats B", 0.9, 0.5), claims.Claim("b", "B is near chance", 0.3, 0.35)])
+        claims.check("nb", [claims.Claim("a", "A beats B", 0.9, 0.5), claims.Claim("b", "B is near chance", 0.3, 0.35)])
     assert json.loads((tmp_path / "records.json").read_text())["claim.b"] == pytest.approx(-0.05)
 
 
-def test_mean_and_sample_spread():
+def test_a_claim_below_the_bar_cannot_be_asserted_even_when_it_holds(monkeypatch):
+    calibrated(monkeypatch, a=9.0, weak=3.4)
+    with pytest.raises(AssertionError, match=r"report instead of asserting: weak \(z = 3\.4 over 20 runs in 2 env"):
+        claims.check("nb", [claims.Claim("a", "A", 1.0, 0.0), claims.Claim("weak", "W", 1.0, 0.0)])
+    with pytest.raises(AssertionError, match="missing .no committed calibration."):
+        claims.check("nb", [claims.Claim("missing", "M", 1.0, 0.0)])
+
+
+def test_one_environment_or_few_seeds_is_not_enough():
+    one_env = {"n": 20, "z": 9.0, "per_env": {"default": {"n": 20}}}
+    few = {"n": 18, "z": 9.0, "per_env": {"default": {"n": 9}, "simulated": {"n": 9}}}
+    enough = {"n": 20, "z": 3.5, "per_env": {"default": {"n": 10}, "simulated": {"n": 10}}}
+    assert not claims.supported(one_env) and not claims.supported(few) and claims.supported(enough)
+    assert not claims.supported({**enough, "z": None}) and not claims.supported(None)
+
+
+def test_report_records_and_says_why_without_asserting(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(course.RECORD_ENV, str(tmp_path / "records.json"))
+    calibrated(monkeypatch, weak=2.04)
+    claims.report("nb", [claims.Claim("weak", "W beats V", -0.1, 0.0)])  # even a failing value only reports
+    assert capsys.readouterr().out == "not asserted: W beats V (z = 2.0 over 20 runs in 2 environments)\n"
+    assert json.loads((tmp_path / "records.json").read_text()) == {"claim.weak": -0.1}
+
+
+def test_a_sweep_measures_without_asserting(monkeypatch):
+    monkeypatch.setenv(claims.MEASURE_ENV, "1")
+    claims.check("nb", [claims.Claim("never_calibrated", "fails", 0.0, 1.0)])  # recorded, not raised
+
+
+def test_mean_and_sample_spread_and_z():
     assert claims.mean_and_spread([0.5]) == (0.5, 0.0)
     mean, spread = claims.mean_and_spread([1.0, 2.0, 3.0])
     assert mean == 2.0 and spread == pytest.approx(1.0)
+    assert claims.statistics([1.0, 2.0, 3.0]) == {"n": 3, "mean": 2.0, "sd": 1.0, "min": 1.0, "z": 2.0}
+    assert claims.statistics([1.0, 1.0])["z"] is None  # no spread: no estimate, never "infinitely safe"
 
 
-def fake_report(seed, names):
-    results = [course.NotebookResult(name, "ok", {"seed": seed}, "f", wall_s=10.0,
-                                     metrics={"claim.x": 0.1 * seed, "top1": 0.5 + 0.1 * seed}) for name in names]
-    return course.CourseReport("quick", results, {})
+@pytest.mark.parametrize("text, seeds", [("0,1,2", [0, 1, 2]), ("0-3", [0, 1, 2, 3]), ("5,0-1,1", [0, 1, 5])])
+def test_seeds_are_lists_or_ranges(text, seeds):
+    assert claims.parse_seeds(text) == seeds
 
 
-def test_sweep_runs_each_seed_keeps_other_notebooks_and_summarises(tmp_path, monkeypatch):
-    calls = []
+@pytest.mark.parametrize("text", [",", "a", "-1", "3-1", "1-x"])
+def test_bad_seeds_are_refused(text):
+    with pytest.raises(ValueError):
+        claims.parse_seeds(text)
 
-    def run(profile, out_dir, only, resume, overrides, log):
-        calls.append((only, overrides))
-        return fake_report(next(iter(overrides.values()))["seed"], only.split(","))
 
-    monkeypatch.setattr(course, "run", run)
-    claims.sweep([0, 1], ["06_training"], out_dir=tmp_path, log=lambda *a: None)
-    assert calls == [("06_training", {"06_training": {"seed": 0}}), ("06_training", {"06_training": {"seed": 1}})]
-    claims.sweep([0], ["08_your_own_video"], out_dir=tmp_path, log=lambda *a: None)
-    result = json.loads((tmp_path / "seeds.json").read_text())
-    assert sorted(result["seeds"]["0"]) == ["06_training", "08_your_own_video"] and list(result["seeds"]["1"]) == [
-        "06_training"]
-    assert result["provenance"]["06_training"]["wall_s"] == 20 and "cpu" in result["provenance"]["08_your_own_video"]
-    assert claims.numbers(result, "06_training")["top1"] == [0.5, 0.6]
-    summary = (tmp_path / "seeds.md").read_text()
-    assert "| 06_training | x | +0.000 | +0.100 | +0.000 |" in summary
-    assert "| 08_your_own_video | x | +0.000 | - | +0.000 |" in summary
+def fake_run_seed(seed, only, profile, work, overrides):
+    import os
+
+    # what the notebooks see: the environment's variables and data folder, and the measure-only switch
+    return {name: {"status": "ok", "error": None, "wall_s": 10.0, "numbers": {
+        "claim.x": 0.1 * (seed + 1), "top1": 0.5 + 0.1 * seed, "threads": os.environ.get("OMP_NUM_THREADS"),
+        "data": os.environ["SLOWFAST_LITE_DATA"], "measure": os.environ.get(claims.MEASURE_ENV)}} for name in only}
+
+
+def test_sweep_per_environment_then_calibrate_over_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(claims, "_run_seed", fake_run_seed)
+    monkeypatch.setenv("SLOWFAST_LITE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")  # the default environment is the machine as it is, without these
+    out = tmp_path / "results"
+    claims.sweep([0, 1], ["06_training"], env="default", out_dir=out, log=lambda *a: None)
+    claims.sweep([0, 1, 2], ["06_training"], env="simulated", jobs=2, out_dir=out, log=lambda *a: None)
+    default = json.loads((out / "default.json").read_text())
+    simulated = json.loads((out / "simulated.json").read_text())
+    run = default["runs"]["0"]["06_training"]["numbers"]
+    assert run["threads"] is None and run["data"] == str(tmp_path / "data" / "claims" / "default") and run["measure"]
+    assert simulated["runs"]["2"]["06_training"]["numbers"]["threads"] == "1"
+    facts = simulated["provenance"]
+    assert facts["threads"] == 1 and facts["cpu_variables"]["MKL_CBWR"] == "COMPATIBLE"
+    assert default["provenance"]["cpu_variables"]["OMP_NUM_THREADS"] is None
+    document = json.loads((out / "claims.json").read_text())
+    x = document["claims"]["06_training"]["x"]
+    assert x["n"] == 5 and x["per_env"]["default"]["n"] == 2 and x["per_env"]["simulated"]["n"] == 3
+    assert x["mean"] == pytest.approx(0.18) and x["z"] == pytest.approx(0.18 / claims.mean_and_spread(
+        [0.1, 0.2, 0.1, 0.2, 0.3])[1], abs=0.01)
+    assert document["numbers"]["06_training"]["top1"]["n"] == 5
+    assert "| 06_training | x | 5 | +0.180 |" in (out / "claims.md").read_text()
+    # a finished seed is not run again
+    monkeypatch.setattr(claims, "_run_seed", lambda *a: pytest.fail("ran a finished seed"))
+    claims.sweep([0, 1], ["06_training"], env="default", out_dir=out, log=lambda *a: None)

@@ -113,8 +113,11 @@ CASES = [
     (["course", "refresh", "{tmp}/missing.ipynb"], 2, "refresh {tmp}/missing.ipynb: no such file"),
     (["course", "--profile", "huge"], 2, "argument --profile: invalid choice: 'huge'"),
     # claims
-    (["claims", "--seeds", "a,b"], 2, "--seeds: expected comma-separated integers, got 'a,b'"),
-    (["claims", "--seeds=-1"], 2, "--seeds: give one or more seeds >= 0"),
+    (["claims", "--seeds", "a,b"], 2, "--seeds: expected seeds >= 0 as 0,1,2 or 0-9, got 'a,b'"),
+    (["claims", "--seeds=-1"], 2, "--seeds: expected seeds >= 0 as 0,1,2 or 0-9, got '-1'"),
+    (["claims", "--seeds", ","], 2, "--seeds: give one or more seeds >= 0, got ','"),
+    (["claims", "--env", "gpu"], 2, "argument --env: invalid choice: 'gpu'"),
+    (["claims", "--jobs", "0"], 2, "argument --jobs: must be"),
     (["claims", "--only", "99"], 2, "--only names no notebook: 99"),
     (["claims", "--out", "{clip}"], 2, "--out {clip} is a file, not a folder"),
     # site

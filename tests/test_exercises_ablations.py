@@ -25,9 +25,9 @@ def _std(values, ddof):
 
 
 def test_check_mean_spread(capsys):
-    assert ex.check_mean_spread(lambda values: _std(values, 0))
-    assert not ex.check_mean_spread(lambda values: _std(values, 1))
-    assert "divides by n" in capsys.readouterr().out
+    assert ex.check_mean_spread(lambda values: _std(values, 1))  # the sample s.d., as every results file
+    assert not ex.check_mean_spread(lambda values: _std(values, 0))
+    assert "divides by n - 1" in capsys.readouterr().out
     assert not ex.check_mean_spread(lambda v: None)
 
 

@@ -41,7 +41,7 @@ def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch):
     assert recipes.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False,
                                model_overrides=same_model).checkpoint == first.checkpoint
     with pytest.raises(AssertionError, match="trained again"):
-        recipes.load_or_train("slow_tiny", epochs=1, batch_size=4, lr=0.01, progress=False)  # another recipe
+        recipes.load_or_train("slow_tiny", epochs=1, batch_size=4, lr=0.05, progress=False)  # another recipe
     with pytest.raises(AssertionError, match="trained again"):
         recipes.load_or_train("slow_tiny", epochs=1, batch_size=4, progress=False, model_overrides={"beta": 1 / 8})
     # the ablations' data changes are part of the key too; the default groups keep notebook 06's entry

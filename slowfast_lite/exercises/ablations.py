@@ -32,7 +32,8 @@ def check_binding_winner(guess, records) -> bool:
 
 
 def check_mean_spread(mean_spread) -> bool:
-    """``mean_spread(values) -> (mean, spread)``: the mean and the standard deviation over seeds (divide by n)."""
+    """``mean_spread(values) -> (mean, spread)``: the mean and the sample standard deviation over seeds (divide by
+    n - 1; 0 for one seed)."""
     if not callable(mean_spread):
         return verdict(False, "", "write mean_spread(values) and pass the function to this check")
     for values in ([0.5], [0.5, 0.7], [0.9, 0.95, 1.0], [0.25, 0.5, 0.25, 1.0]):
@@ -40,11 +41,12 @@ def check_mean_spread(mean_spread) -> bool:
         if got is None or len(got) != 2:
             return verdict(False, "", "return a pair (mean, spread)")
         if not all(math.isclose(g, e, abs_tol=1e-9) for g, e in zip(got, expected, strict=True)):
-            hint = ("the spread divides by n (the seeds we have), not n - 1" if len(values) > 1 and math.isclose(
-                got[1], expected[1] * math.sqrt(len(values) / (len(values) - 1)), rel_tol=1e-6) else "")
+            hint = ("the sample spread divides by n - 1, not n: the mean was estimated from the same seeds"
+                    if len(values) > 1 and math.isclose(
+                        got[1], expected[1] * math.sqrt((len(values) - 1) / len(values)), rel_tol=1e-6) else "")
             pair = lambda m_s: f"({m_s[0]:.4g}, {m_s[1]:.4g})"
             return verdict(False, "", f"for {values} expected {pair(expected)}, got {pair(got)} {hint}".strip())
-    return verdict(True, "mean and spread (standard deviation over seeds) as the tables show them", "")
+    return verdict(True, "mean and spread (sample standard deviation over seeds) as the tables show them", "")
 
 
 def check_still_at_slow_rate(speed: float, period: float = 8.0, slow_stride: int = 5) -> bool:
