@@ -130,13 +130,15 @@ class View:
     mean: object = transforms.MEAN  # normalisation, a scalar or one value per channel
     std: object = transforms.STD
     fast_grayscale: bool = False  # the Fast pathway sees luminance only (Table 2e), as some models train
+    fast_time_difference: bool = False  # the Fast pathway sees differences of consecutive frames (Table 2e)
 
     @classmethod
     def from_settings(cls, settings):
         """The test view of a training run's data settings (``train.data_settings``, ``checkpoints.load_model``)."""
         return cls(crop_size=settings.get("test_crop_size") or settings.get("crop_size"),
                    short_side=settings.get("test_scale"), mean=settings.get("mean", transforms.MEAN),
-                   std=settings.get("std", transforms.STD), fast_grayscale=bool(settings.get("fast_grayscale")))
+                   std=settings.get("std", transforms.STD), fast_grayscale=bool(settings.get("fast_grayscale")),
+                   fast_time_difference=bool(settings.get("fast_time_difference")))
 
 
 def window_inputs(frames, config, view=View()):
@@ -145,7 +147,7 @@ def window_inputs(frames, config, view=View()):
     clip = transforms.to_clip(frames)
     clip = transforms.center_crop(transforms.short_side_scale(clip, view.short_side or crop_size), crop_size)
     clip = transforms.normalize(clip, view.mean, view.std)
-    return transforms.to_pathways(clip, config.pathways, config.alpha, view.fast_grayscale)
+    return transforms.to_pathways(clip, config.pathways, config.alpha, view.fast_grayscale, view.fast_time_difference)
 
 
 def predict_video(model, path, stride=None, view=None, batch_size=4, progress=False):

@@ -155,3 +155,28 @@ def test_cli_errors_name_the_file(clip_path, checkpoint, tmp_path, capsys):
     assert main(["demo", str(clip_path), "--model", "slow_tiny", "--checkpoint", str(checkpoint)]) == 2
     err = capsys.readouterr().err
     assert "tiny.pyth does not fit the model" in err and "unexpected" in err
+
+
+@pytest.mark.parametrize("fast_grayscale", [False, True])
+@pytest.mark.parametrize("fast_time_difference", [False, True])
+def test_demo_input_is_the_data_sets_for_every_setting(model, tmp_path, fast_grayscale, fast_time_difference):
+    """A model trained with any Fast-input setting sees in the demo what its test set showed it: the view recorded
+    by training (``train.data_settings`` -> ``View.from_settings``) rebuilds the data set's input exactly."""
+    from slowfast_lite import train
+    from slowfast_lite.data.kinetics import VideoClassificationDataset
+
+    window = sampling.window_size(model.config.num_frames, model.config.sampling_rate, 30)  # 32 frames at 30 fps
+    frames = np.random.default_rng(0).integers(0, 256, (int(window), 48, 64, 3), dtype=np.uint8)
+    path = video.write_video(tmp_path / "one_window.mp4", frames, fps=30)
+    (tmp_path / "test.csv").write_text(f"{path} 0\n")
+    dataset = VideoClassificationDataset.for_model(model, tmp_path / "test.csv", "test", num_clips=1, num_crops=1,
+                                                   scale_range=(40, 48), fast_grayscale=fast_grayscale,
+                                                   fast_time_difference=fast_time_difference)
+    expected = dataset.load(0, view=0)
+    view = demo.View.from_settings(train.data_settings(dataset))
+    assert view.fast_time_difference == fast_time_difference and view.fast_grayscale == fast_grayscale
+    decoded = video.read_frames(path, list(range(len(frames))))
+    indices = sampling.fast_indices(0, len(frames) - 1, model.config.num_frames, len(frames))
+    got = demo.window_inputs(decoded[indices.numpy()], model.config, view)
+    for a, b in zip(got, expected, strict=True):
+        torch.testing.assert_close(a, b)
