@@ -7,7 +7,7 @@ SlowFast with T-conv, is trained once), tests it with multiple views and writes 
 
 * ``results.jsonl``: one line per (variant, seed): top-1 overall and per class group, parameters, multiply-adds,
   training time, the recipe. Lines already there are kept and not rerun: an interrupted sweep resumes.
-* ``summary.md``: per row, the paper's top-1 and GFLOPs beside ours (mean +- spread over seeds, per group).
+* ``summary.md``: per row, the paper's top-1 and GFLOPs beside ours (mean +- sample s.d. over seeds, per group).
 * ``accuracy_vs_gmacs.png``: mean top-1 against multiply-adds, one point per variant.
 * ``provenance.json`` (command line only): per call, the command, git commit, torch version, CPU model, threads,
   processes, date and wall time.
@@ -241,7 +241,7 @@ def _set_threads(threads):
 
 def aggregate(records) -> dict:
     """{variant: {"top1": (mean, spread), "<group>": (mean, spread), "gmacs", "params", "seeds"}}; the spread
-    is the standard deviation over seeds (0 for one seed)."""
+    is the sample standard deviation over seeds (0 for one seed)."""
     by_variant = {}
     for r in records:
         by_variant.setdefault(r["variant"], []).append(r)
@@ -277,10 +277,11 @@ def _mean_spread(values):
 
 
 def summary_markdown(records, rows=tuple(ROWS)) -> str:
-    """The tables: per row, the paper's top-1 and GFLOPs, ours (mean +- spread in %) overall and per group."""
+    """The tables: per row, the paper's top-1 and GFLOPs, ours (mean +- sample s.d. over seeds, in %) overall and
+    per group."""
     stats = aggregate(records)
     groups = list(next(iter(records))["groups"]) if records else list(GROUPS)
-    lines = []
+    lines = ["Ours: mean +- sample standard deviation over the seeds, top-1 in %.", ""]
     for row in rows:
         lines += [f"### Table {row}: {ROW_TITLES[row]}", ""]
         if row in PAPER_NOTES:
@@ -312,8 +313,9 @@ def _pct(mean_spread, seeds):
 
 
 def figure(records, path=None):
-    """Mean top-1 (error bar: spread over seeds) against multiply-adds, one point per variant, each label in a
-    column right of the axes joined to its point by a line (the SlowFast variants crowd one corner)."""
+    """Mean top-1 (error bar: sample s.d. over seeds) against multiply-adds, one point per variant coloured by the
+    first sub-table it appears in, each label in a column right of the axes joined to its point by a line (the
+    SlowFast variants crowd one corner)."""
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 
@@ -321,16 +323,20 @@ def figure(records, path=None):
 
     viz.use_style()
     stats = aggregate(records)
-    fig, ax = plt.subplots(figsize=(8.5, 4.6))
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
     points = []
+    first_row = {}
+    for row, entries in ROWS.items():
+        for variant, _, _ in entries:
+            first_row.setdefault(variant, row)
+    palette = dict(zip(ROWS, plt.get_cmap("tab10").colors, strict=False))
     for variant, s in stats.items():
-        model = VARIANTS[variant].model
-        color = viz.PATHWAY_COLORS["slow" if model == "slow_tiny" else "fast" if model == "fast_tiny" else "fusion"]
+        color = palette[first_row[variant]]
         mean, spread = s["top1"]
         ax.errorbar(1000 * s["gmacs"], 100 * mean, yerr=100 * spread, fmt="o", color=color, capsize=3)
         points.append((100 * mean, 1000 * s["gmacs"], VARIANTS[variant].label, color))
     ax.set(xscale="log", xlabel="multiply-adds per view (millions, log scale)", ylabel="test top-1 (%)",
-           title="MotionShapes ablations: accuracy against cost (mean +- spread over seeds)")
+           title="MotionShapes ablations: accuracy against cost (mean +- s.d. over seeds)")
     ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 3, 5, 7)))
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
@@ -339,6 +345,11 @@ def figure(records, path=None):
                                                   strict=True):
         ax.annotate(label, (mmacs, top1), xytext=(1.03, (y - low) / (high - low)), textcoords="axes fraction",
                     va="center", fontsize=7, color=color, arrowprops=dict(arrowstyle="-", lw=0.4, color="0.7"))
+    shown = dict.fromkeys(first_row[v] for v in stats)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=palette[r], label=f"{r}: {ROW_TITLES[r]}") for r in ROWS
+               if r in shown]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=7,
+              title="colour: the first sub-table a variant appears in", title_fontsize=7)
     fig.subplots_adjust(right=0.66)
     if path:
         fig.savefig(path, bbox_inches="tight")
