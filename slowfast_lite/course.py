@@ -293,6 +293,10 @@ def run(profile: str = "quick", out_dir=None, only=None, resume: bool = False, o
     parameters = resolve_parameters(profile, notebooks, overrides)
     chosen = select(notebooks, only)
     out = (Path(out_dir) if out_dir else Path("runs") / profile).resolve()  # papermill saves from the notebook's cwd
+    for path in chosen:  # an executed copy never replaces its source, whatever link or folder leads there
+        if usage.same_file(out / path.name, path):
+            raise CourseError(f"--out {out}: {out / path.name} is the course notebook {path} itself (a link or the "
+                              "notebooks folder); refusing to write over it")
     (out / "records").mkdir(parents=True, exist_ok=True)
     report = CourseReport(profile, [], _run_facts())
     for number, path in enumerate(chosen, 1):

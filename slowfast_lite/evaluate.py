@@ -139,6 +139,8 @@ def cli(argv) -> int:
     views = {k: v for k, v in (("num_clips", args.clips), ("num_crops", args.crops)) if v is not None}
     dataset = (VideoClassificationDataset(args.data, "test", **{**data_settings, **views}) if data_settings
                else VideoClassificationDataset.for_model(model, args.data, "test", **views))
+    if args.json:  # the data set's every file is an input too: its class names and its videos
+        usage.check_output_file(args.json, "--json", (args.checkpoint, *dataset.input_files))
     device = utils.pick_device(args.device)
     result = multi_view(model.to(device), dataset, args.batch_size, device, args.workers, progress=True)
     summary = result.summary()

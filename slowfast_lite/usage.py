@@ -60,7 +60,8 @@ def _check_range(value, minimum, maximum):
         raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {value:g}")
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (the same path, a link to it, or a hard link)."""
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
     except OSError:
@@ -69,7 +70,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _not_an_input(path, option, inputs):
     for source in inputs:
-        if source is not None and _same_file(path, Path(source)):
+        if source is not None and same_file(path, Path(source)):
             raise UsageError(f"{option} {path} is one of the command's inputs; refusing to write over it")
 
 

@@ -66,6 +66,8 @@ CASES = [
     (EVALUATE + ["--checkpoint", "{ckpt}", "--clips", "0"], 2, "argument --clips: must be >= 1"),
     (EVALUATE + ["--checkpoint", "{ckpt}", "--json", "{tmp}"], 2, "--json {tmp} is a folder"),
     (["evaluate", "--checkpoint", "{ckpt}", "--data", "{tmp}/nothing"], 2, "--data {tmp}/nothing: no such"),
+    (EVALUATE + ["--checkpoint", "{ckpt}", "--model", "slowfast_tiny", "--json", "{clip}"], 2,
+     "--json {clip} is one of the command's inputs"),  # a video the test csv lists
     # ava-eval
     (AVA + ["--detections", "{dets}", "--iou", "5"], 2, "argument --iou: must be <= 1, got 5"),
     (AVA + ["--detections", "{dets}", "--iou", "nan"], 2, "argument --iou: expected a finite number"),
@@ -215,3 +217,19 @@ def test_a_link_to_the_input_is_the_input(files, tmp_path):
     result = run_command(["demo", str(files["clip"]), "--model", "slowfast_tiny", "--checkpoint", str(files["ckpt"]),
                           "--out", "link.mp4"], tmp_path)
     assert result.returncode == 2 and "refusing to write over it" in result.stderr, result.stderr
+
+
+def test_make_data_overwrite_replaces_only_its_own_data_set(tmp_path):
+    """``--overwrite`` replaces a synthetic AVA set this command wrote, never a folder of the user's files."""
+    small = ["make-data", "ava", "--train-videos", "1", "--val-videos", "1", "--seconds", "2", "--overwrite"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    result = run_command([*small, "--out", str(mine)], tmp_path)
+    assert result.returncode == 2 and "holds other files, not a synthetic AVA data set" in result.stderr
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"] and (mine / "thesis.tex").read_text() == "years of work"
+    data = tmp_path / "data"
+    for _ in range(2):  # written, then replaced
+        result = run_command([*small, "--out", str(data)], tmp_path)
+        assert result.returncode == 0, result.stderr
+    assert (data / "annotations").is_dir()

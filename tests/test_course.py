@@ -258,3 +258,15 @@ def test_cli_names_the_missing_course_extra(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "missing: no_such_module_here" in err and "papermill" not in err.split("missing:")[1].split(")")[0]
     assert 'pip install -e ".[course]"' in err
+
+
+def test_an_executed_copy_never_replaces_its_source(tmp_path):
+    """``course --out D`` where ``D/00_*.ipynb`` links to the course notebook: refused before anything runs."""
+    source = course.discover()[0]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / source.name).symlink_to(source)
+    before = source.read_bytes()
+    with pytest.raises(course.CourseError, match="is the course notebook .* itself"):
+        course.run("quick", out, only=source.stem[:2], log=lambda *a: None)
+    assert source.read_bytes() == before

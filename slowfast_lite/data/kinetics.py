@@ -138,11 +138,14 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
         if pathways not in ("slowfast", "slow", "fast"):
             raise ValueError(f"pathways must be 'slowfast', 'slow' or 'fast', got {pathways!r}")
         source = Path(source)
+        self.classnames_file = None
         if source.is_dir():
             self.rows, names = read_class_folders(source)
         else:
             if classnames is None and (source.parent / "classnames.json").is_file():
                 classnames = source.parent / "classnames.json"
+            if classnames is not None and not isinstance(classnames, (list, tuple)):
+                self.classnames_file = Path(classnames)
             names = classnames if classnames is None or isinstance(classnames, (list, tuple)) else \
                 read_classnames(classnames)
             self.rows = read_csv(source, path_prefix, len(names) if names else None)
@@ -199,6 +202,11 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
 
     def __len__(self):
         return len(self.rows) * self.views_per_video
+
+    @property
+    def input_files(self) -> list:
+        """Every file this data set reads: the csv (or the class folders' videos), the class names, the videos."""
+        return [self.source, *([self.classnames_file] if self.classnames_file else []), *(p for p, _ in self.rows)]
 
     def __repr__(self):
         return (f"VideoClassificationDataset({str(self.source)!r}, mode={self.mode!r}, videos={self.num_videos}, "

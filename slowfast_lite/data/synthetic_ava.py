@@ -356,6 +356,9 @@ def make_synthetic_ava(root=None, *, train_videos=12, val_videos=4, seconds=10, 
     data = SyntheticAVA(root)
     if data.evaluated_label_map.exists() and not overwrite:
         return data
+    if root.exists() and not data.evaluated_label_map.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} holds other files, not a synthetic AVA data set: it is never replaced; "
+                              "choose an empty or new folder")
     tmp = SyntheticAVA(root.with_name(f".{root.name}.tmp{os.getpid()}"))
     shutil.rmtree(tmp.root, ignore_errors=True)
     try:
@@ -393,6 +396,9 @@ def cli(argv) -> int:
             raise usage.UsageError(f"--{option} {getattr(args, option)}: must be even (H.264 4:2:0)")
     if args.out is not None:
         usage.check_output_dir(args.out, "--out")
+        if args.out.is_dir() and any(args.out.iterdir()) and not SyntheticAVA(args.out).evaluated_label_map.exists():
+            raise usage.UsageError(f"--out {args.out}: holds other files, not a synthetic AVA data set; --overwrite "
+                                   "replaces only a data set this command wrote")
     data = make_synthetic_ava(args.out, train_videos=args.train_videos, val_videos=args.val_videos,
                               seconds=args.seconds, height=args.height, width=args.width, seed=args.seed,
                               overwrite=args.overwrite)
