@@ -232,23 +232,28 @@ def _font(size):
         return ImageFont.load_default()
 
 
+def _caption_sizes(height, num_lines):
+    """Font sizes of a caption's lines for a frame ``height`` rows high, and the band's height (even)."""
+    sizes = [max(8, height // 12)] + [max(7, height // 18)] * (num_lines - 1)
+    band = sum(int(s * 1.25) for s in sizes) + 4
+    return sizes, band + band % 2
+
+
 def draw_caption(frame, lines):
-    """A copy of ``frame`` (H, W, 3) uint8 with ``lines`` of text on a dark band at the top; the first line
-    is the largest."""
+    """``frame`` (H, W, 3) uint8 under a dark band of ``lines`` of text, the first line the largest: the band is
+    added above the frame, so the text never covers what the model looked at. Returns (H + band, W, 3)."""
     from PIL import Image, ImageDraw
 
     height, width = frame.shape[:2]
-    image = Image.fromarray(np.ascontiguousarray(frame)).convert("RGBA")
-    band = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(band)
-    sizes = [max(8, height // 12)] + [max(7, height // 18)] * (len(lines) - 1)
-    band_height = sum(int(s * 1.25) for s in sizes) + 4
-    draw.rectangle([0, 0, width, band_height], fill=(0, 0, 0, 150))
+    sizes, band_height = _caption_sizes(height, len(lines))
+    image = Image.new("RGB", (width, height + band_height), (24, 24, 24))
+    image.paste(Image.fromarray(np.ascontiguousarray(frame)), (0, band_height))
+    draw = ImageDraw.Draw(image)
     y = 2
     for text, size in zip(lines, sizes, strict=True):
-        draw.text((4, y), text, font=_font(size), fill=(255, 255, 255, 255))
+        draw.text((4, y), text, font=_font(size), fill=(255, 255, 255))
         y += int(size * 1.25)
-    return np.asarray(Image.alpha_composite(image, band).convert("RGB"))
+    return np.asarray(image)
 
 
 def _display_size(height, width, min_height):
@@ -269,10 +274,12 @@ def annotate_video(path, predictions, out, labels=None, k=3, min_height=240, chu
     scale, height, width = _display_size(info.height, info.width, min_height)
     owner = nearest_window(predictions, info.frames)
     captions = [[f"{class_name(c, labels)} {prob:.0%}" for c, prob in p.top(k)] for p in predictions]
+    k = len(captions[0])  # fewer classes than k: every caption has that many lines
     with utils.atomic_write(out) as partial:
         with av.open(video.ffmpeg_path(partial), mode="w") as container:
             stream = container.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
-            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            band = _caption_sizes(height, k)[1]
+            stream.width, stream.height, stream.pix_fmt = width, height + band, "yuv420p"
             stream.options = {"crf": "20"}
             for first in range(0, info.frames, chunk):
                 frames = video.read_frames(path, range(first, min(first + chunk, info.frames)))
