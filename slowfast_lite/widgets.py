@@ -181,6 +181,21 @@ class FrameRateExplorer:
                 ax.set_xlabel("")
         return fig
 
+    def strips_image(self, font_size: int = 16) -> np.ndarray:
+        """A static picture of the explorer's two frame strips at the current state (uint8 (H, W, 3)), each row
+        labelled with its pathway, frame count, rate and frame indices: what a static page cannot show of the
+        live widget. As in the widget, a dark border marks each pathway's frame nearest to the current one."""
+        rates = dict(zip(("slow", "fast"), self.rates(), strict=True))
+        rows = []
+        for name, indices, columns in [("slow", self.slow_indices, None), ("fast", self.fast_indices, 16)]:
+            nearest = int(indices[np.argmin(np.abs(indices - self.current))])
+            shown = ", ".join(str(int(i)) for i in indices) if len(indices) <= 8 else \
+                f"{int(indices[0])}-{int(indices[-1])}"
+            rows.append((f"{name.capitalize()} pathway: {len(indices)} frames, {rates[name]:.3g} per second, "
+                         f"frames {shown} (dark border: {nearest}, nearest to frame {self.current})",
+                         self._strip(indices, viz.PATHWAY_COLORS[name], columns=columns), viz.PATHWAY_COLORS[name]))
+        return viz.labelled_rows(rows, font_size=font_size)
+
     # ------------------------------------------------------------------ rendering
     def _timeline_png(self) -> bytes:
         fig = Figure(figsize=(5.6, 1.5), dpi=80, layout="constrained")
@@ -344,7 +359,7 @@ class DetectionExplorer:
         height, width = image.shape[:2]
         truth = self.truth.get(self.key, {})
         boxes, captions = list(truth), [""] * len(truth)
-        colors, dashed = ["#7f7f7f"] * len(truth), range(len(truth))
+        colors, dashed = ["white"] * len(truth), range(len(truth))  # white: seen on every background colour
         for box, actions in self.shown:
             boxes.append(box)
             captions.append(", ".join(f"{names.get(a, a)} {s:.2f}" for a, s in actions))

@@ -18,11 +18,24 @@ def test_check_cost_ratio():
     assert not ex.check_cost_ratio(1.0, alpha=8, beta=1 / 8)
 
 
+def test_check_beta_for_share(capsys):
+    assert ex.check_beta_for_share((0.25 / 8) ** 0.5, alpha=8, share=0.2)  # ratio 0.25, share 0.25 / 1.25
+    assert "correct" in capsys.readouterr().out
+    assert not ex.check_beta_for_share((0.2 / 8) ** 0.5, alpha=8, share=0.2)  # 20% of Slow: a ratio, not a share
+    assert "ratio" in capsys.readouterr().out
+    assert not ex.check_beta_for_share(1 / 8, alpha=8, share=0.2)  # the paper's beta: 1/9 by the estimate
+    assert "11.1%" in capsys.readouterr().out
+    assert not ex.check_beta_for_share(0.0)
+    assert "not yet" in capsys.readouterr().out
+    assert ex.check_beta_for_share(0.5, alpha=4, share=0.5)  # ratio 4 * 0.25 = 1: half the total
+
+
 def test_check_fast_indices():
     right = sampling.clip_indices(40, 30, 0, 1)
     assert ex.check_fast_indices(right, 40, 30)
     assert not ex.check_fast_indices(torch.arange(0, 64, 2), 40, 30)
     assert not ex.check_fast_indices(right[:16], 40, 30)
+    assert not ex.check_fast_indices(None, 40, 30)  # the exercise cell before an answer: a verdict, no error
 
 
 def test_check_pack_pathways():

@@ -129,6 +129,18 @@ def test_snapshots_equal_what_the_sliders_would_show(explorer):
     assert shots[8, 4]["rates"] == explorer.rates()
 
 
+def test_strips_image_shows_both_strips_under_their_labels(explorer):
+    explorer.frame_slider.value = 40
+    image = explorer.strips_image()
+    slow, fast = (decode_png(strip.value) for strip in (explorer.slow_strip, explorer.fast_strip))
+    assert image.dtype == np.uint8 and image.shape[1] >= fast.shape[1]
+    assert image.shape[0] > slow.shape[0] + fast.shape[0] + 20  # a band of text above each strip
+    # the strips sit in the picture as the widget draws them, the Fast one below the Slow one
+    rows = [r for r in range(image.shape[0] - fast.shape[0] + 1)
+            if np.array_equal(image[r:r + fast.shape[0], :fast.shape[1]], fast)]
+    assert len(rows) == 1 and rows[0] > slow.shape[0]
+
+
 def test_small_multiples_draw_every_tau_and_alpha(explorer):
     fig = explorer.small_multiples(taus=(8, 16, 32), alphas=(4, 8))
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]

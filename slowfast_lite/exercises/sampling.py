@@ -45,10 +45,35 @@ def check_cost_ratio(ratio, alpha: int, beta: float) -> bool:
                    f"{ratio} is not the ratio; count frames x input channels x output channels")
 
 
+def check_beta_for_share(beta, alpha: int = 8, share: float = 0.2) -> bool:
+    """The channel ratio beta at which the Fast pathway would be ``share`` of the total compute, if every Fast layer
+    cost alpha * beta**2 of its Slow layer (the estimate of notebook 00).
+
+    alpha * beta**2 is a ratio, Fast cost over Slow cost; the share of the total is ratio / (1 + ratio).
+    """
+    ratio = share / (1 - share)
+    expected = float(np.sqrt(ratio / alpha))
+    if not beta or beta <= 0:
+        return verdict(False, "", f"{beta} is no channel ratio; beta lies between 0 and 1")
+    got_ratio = alpha * beta ** 2
+    got_share = got_ratio / (1 + got_ratio)
+    if np.isclose(got_ratio, share, rtol=5e-3):
+        print(f"hint: with beta = {beta:.4g} a Fast layer costs {share:.0%} of its Slow layer: that is the ratio "
+              f"Fast / Slow; the share is Fast / (Slow + Fast)")
+    return verdict(bool(np.isclose(beta, expected, rtol=5e-3)),
+                   f"beta = {expected:.4g} (about 1/{1 / expected:.2g}): a Fast layer then costs {ratio:.3g} of its "
+                   f"Slow layer, and {ratio:.3g} / (1 + {ratio:.3g}) = {share:.0%} of the total",
+                   f"beta = {beta:.4g} makes the Fast pathway {got_share:.1%} of the total by the estimate, "
+                   f"not {share:.0%}")
+
+
 def check_fast_indices(indices, video_length: int, fps: float, clip_index: int = 0, num_clips: int = 1,
                        tau: int = 16, alpha: int = 8, slow_frames: int = 4) -> bool:
     """Fast frame indices of test clip ``clip_index`` of ``num_clips``, by PySlowFast's rule."""
     expected = sampling.clip_indices(video_length, fps, clip_index, num_clips, slow_frames, tau, alpha).tolist()
+    if indices is None:
+        return verdict(False, "", f"no indices yet; compute the window, its start, then alpha * T = {len(expected)} "
+                                  "indices with torch.linspace")
     got = [int(i) for i in np.asarray(indices).reshape(-1)]
     if len(got) != len(expected):
         return verdict(False, "", f"{len(got)} indices; the Fast pathway takes alpha * T = {len(expected)}")
