@@ -63,6 +63,40 @@ def montage(frames, columns: int | None = None, pad: int = 2, pad_value: int = 2
     return out
 
 
+def labelled_rows(rows, font_size: int = 16, gap: int = 6, background: int = 255):
+    """Stack images under their own line of text, so the labels travel inside the picture (``photo`` has no axes).
+
+    ``rows``: (text, image) or (text, image, colour) with uint8 images (H, W, 3) of any widths, left-aligned;
+    a colour is an RGB triple or a matplotlib colour such as ``PATHWAY_COLORS["slow"]``. Returns a uint8 image.
+    """
+    import numpy as np
+    from matplotlib.colors import to_rgb
+    from PIL import Image, ImageDraw, ImageFont
+
+    try:
+        font = ImageFont.load_default(size=font_size)
+    except (TypeError, OSError, ImportError):  # Pillow without FreeType: its small bitmap font
+        font = ImageFont.load_default()
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    parts = []
+    for row in rows:
+        text, image = row[0], np.asarray(row[1], dtype=np.uint8)
+        color = row[2] if len(row) > 2 else (30, 30, 30)
+        if isinstance(color, str):
+            color = tuple(round(255 * c) for c in to_rgb(color))
+        left, top, right, bottom = measure.textbbox((0, 0), text, font=font)
+        parts.append((text, image, tuple(color), right + 4, bottom + 2 * gap // 3))
+    width = max(max(image.shape[1], text_width) for _, image, _, text_width, _ in parts)
+    height = sum(image.shape[0] + band + gap for _, image, _, _, band in parts)
+    canvas = Image.new("RGB", (width, height), (background,) * 3)
+    draw, y = ImageDraw.Draw(canvas), 0
+    for text, image, color, _, band in parts:
+        draw.text((2, y + gap // 3), text, fill=color, font=font)
+        canvas.paste(Image.fromarray(image), (0, y + band))
+        y += band + image.shape[0] + gap
+    return np.asarray(canvas)
+
+
 def plot_sampling_timeline(ax, num_frames: int, slow, fast, window=None, current=None, fps=None):
     """Draw which frames each pathway takes: Fast ticks above, Slow ticks below, the clip window shaded.
 
@@ -176,25 +210,35 @@ LATERAL_LABELS = {"tconv": "T-conv", "tsample": "T-sample", "ttoc_concat": "TtoC
                   "none": "no lateral"}
 
 
-def plot_lateral_shapes(ax, shapes, kind: str, note: str = ""):
+def lateral_shapes_scale(*shapes):
+    """The (frames, channels) of the largest tensors among several ``plot_lateral_shapes`` inputs: pass it to each
+    panel as ``scale`` and every panel draws to one scale (the same tensor, the same box)."""
+    tensors = [s[k] for s in shapes for k in ("slow", "fast", "lateral", "fused") if s[k] is not None]
+    return max(t[1] for t in tensors), max(t[0] for t in tensors)
+
+
+def plot_lateral_shapes(ax, shapes, kind: str, note: str = "", scale=None):
     """Draw one lateral connection as tensors: Fast and Slow arrive, Fast is brought to Slow's T, the fused Slow.
 
     ``shapes``: "slow", "fast", "lateral" (None for "none") and "fused", each (C, T, H, W) of one clip (other
     keys are ignored). A box is T frames wide and C channels high (both linear), so the fused box shows what
     Fast adds on top of Slow.
     ``note`` follows the connection's name in the title (e.g. its kernel and stride).
+    ``scale``: (frames, channels) drawn full width and full height; default this panel's largest tensors. Give
+    several panels one ``scale`` (``lateral_shapes_scale``) to compare them box for box.
     """
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     tensors = [shapes[k] for k in ("slow", "fast", "lateral", "fused") if shapes[k] is not None]
-    frames, channels = max(s[1] for s in tensors), max(s[0] for s in tensors)
+    frames, channels = scale or (max(s[1] for s in tensors), max(s[0] for s in tensors))
     size = lambda s: (3.0 * s[1] / frames, max(2.4 * s[0] / channels, 0.06))  # width, height
     corners = {"fast": (0.0, 3.2), "slow": (0.0, 0.0), "lateral": (4.6, 3.2), "fused": (8.2, 0.0)}
 
     def box(name, shape, color, text=None, bottom=0.0, hatch=None):
         x, y = corners[name]
         w, h = size(shape)
-        ax.add_patch(Rectangle((x, y + bottom), w, h, facecolor=color, edgecolor="0.2", alpha=0.85, hatch=hatch))
+        ax.add_patch(Rectangle((x, y + bottom), w, h, facecolor=color, edgecolor="0.2", lw=0.6, alpha=0.85,
+                               hatch=hatch))
         if text:
             above = y > 0
             ax.text(x, y + h + 0.12 if above else y - 0.12, f"{text}\n{format_chw(shape)}", fontsize=8,
@@ -234,7 +278,8 @@ def format_chw(shape) -> str:
 
 
 def plot_detections(ax, image, boxes, captions=(), colors=None, dashed=(), title=None):
-    """A frame with boxes (K, 4) in pixels (x1, y1, x2, y2) and a caption above each box.
+    """A frame with boxes (K, 4) in pixels (x1, y1, x2, y2) and a caption inside each box's top edge (so it never
+    runs into the title or off the frame).
 
     ``colors``: one colour per box (default the fusion green); boxes whose index is in ``dashed`` are drawn dashed
     (e.g. the ground truth beside the detections).
@@ -248,7 +293,7 @@ def plot_detections(ax, image, boxes, captions=(), colors=None, dashed=(), title
         ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, lw=1.5, edgecolor=color,
                                linestyle="--" if k in dashed else "-"))
         if k < len(captions) and captions[k]:
-            ax.text(x1 - 0.5, y1 - 1.5, captions[k], fontsize=7, color="white", va="bottom",
+            ax.text(x1 + 0.5, y1 + 0.5, captions[k], fontsize=7, color="white", va="top",
                     bbox={"facecolor": color, "alpha": 0.75, "pad": 1, "linewidth": 0})
     ax.set_xticks([])
     ax.set_yticks([])
@@ -287,7 +332,7 @@ def plot_roi_grid(ax, feature, box, output_size=2, sampling_ratio=2, spatial_sca
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
     ax.grid(False)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=8, frameon=False)  # below: no cell hidden
 
 
 def plot_per_class_ap(ax, names, results, colors=None):
@@ -417,3 +462,173 @@ def plot_frames_read(ax, reads, num_frames: int, slow_positions=(), centres=None
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
+
+
+def plot_time_mixing(ax, stages, changed=None, title=None) -> dict:
+    """One pathway, stage by stage, as columns of its T frames: where its temporal kernels mix neighbouring frames.
+
+    ``stages``: (name, (C, T, H, W), kT, blocks) per column, input first; kT is the temporal kernel of the stage's
+    temporal conv (conv1, or each block's ``a``), ``blocks`` how many such convs the stage stacks. A frame is a
+    square whose size follows H (log scale, labelled under the column); thin grey arrows carry frame t to frame t,
+    a column with kT > 1 also gets coloured arrows to the neighbours its kernel reaches. ``changed``: per column,
+    the output frames that change when only input frame 0 does (drawn solid). Returns {"mixing": names of the
+    columns that mix frames, "labels": the text under each column}.
+    """
+    import math
+
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    step, row, largest, smallest = 1.6, 1.0, max(s[1][2] for s in stages), min(s[1][2] for s in stages)
+    frames = stages[0][1][1]
+    side = lambda h: 0.3 + 0.5 * (math.log(h / smallest) / math.log(largest / smallest) if largest > smallest else 1)
+    mix_color, labels, mixing = "#ff7f0e", [], []
+    for col, (name, (c, t, h, _), kt, blocks) in enumerate(stages):
+        x = col * step
+        a = side(h)
+        for f in range(t):
+            y = -f * row
+            solid = changed is not None and f in changed[col]
+            face = mix_color if solid else PATHWAY_COLORS["slow"]
+            ax.add_patch(Rectangle((x - a / 2, y - a / 2), a, a, facecolor=face, alpha=0.9 if solid else 0.35,
+                                   edgecolor="0.3", lw=0.8))
+        label = f"{t}x{h}^2\n{c} ch"
+        labels.append(label)
+        ax.text(x, -(frames - 1) * row - 0.6, label, ha="center", va="top", fontsize=8)
+        head = name if col == 0 else f"{name}\nkT={kt}" + (f" x{blocks}" if blocks > 1 else "")
+        ax.text(x, 0.6, head, ha="center", va="bottom", fontsize=8,
+                color=mix_color if kt > 1 else "0.15", fontweight="bold" if kt > 1 else "normal")
+        if col == 0:
+            continue
+        if kt > 1:
+            mixing.append(name)
+        half = kt // 2
+        for f in range(t):
+            for g in range(max(0, f - half), min(t, f + half + 1)):
+                ax.add_patch(FancyArrowPatch((x - step + 0.45, -f * row), (x - 0.45, -g * row), arrowstyle="-|>",
+                                             mutation_scale=7, lw=1.2 if f != g else 0.8,
+                                             color=mix_color if f != g else "0.6"))
+    ax.set_xlim(-step / 2, (len(stages) - 0.5) * step)
+    ax.set_ylim(-(frames - 1) * row - 1.5, 1.35)
+    ax.set_aspect("equal")
+    ax.set_yticks([-f * row for f in range(frames)], [f"frame {f}" for f in range(frames)])
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.grid(False)
+    handles = [Rectangle((0, 0), 1, 1, facecolor=PATHWAY_COLORS["slow"], alpha=0.35, edgecolor="0.3",
+                         label="one frame of features (size: H x W)"),
+               Line2D([], [], color=mix_color, lw=1.2, label="temporal kernel: reads neighbour frames")]
+    if changed is not None:
+        handles.insert(1, Rectangle((0, 0), 1, 1, facecolor=mix_color, alpha=0.9, edgecolor="0.3",
+                                    label="changed by input frame 0 alone"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8,
+              handlelength=1.2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return {"mixing": mixing, "labels": labels}
+
+
+def plot_pathway_tensors(axes, rows, costs=None) -> list:
+    """Slow and Fast tensors of one clip, one panel per stage: a box T frames wide and C channels high (one scale
+    within a panel; the channel axis of each panel is labelled). ``rows``: (stage, {"slow": (C, T, H, W),
+    "fast": (C, T, H, W)}) per panel; ``costs``: optional {stage: Fast / Slow multiply-adds}, written in the
+    panel. Returns the panel titles."""
+    from matplotlib.patches import Rectangle
+
+    titles = []
+    longest = max(s[1] for _, shapes in rows for s in shapes.values())
+    for ax, (stage, shapes) in zip(axes, rows, strict=True):
+        tallest = max(s[0] for s in shapes.values())
+        for name in ("slow", "fast"):
+            c, t = shapes[name][:2]
+            color = PATHWAY_COLORS[name]
+            ax.add_patch(Rectangle((0, 0), t, c, facecolor=color, alpha=0.55, edgecolor=color))
+            above = name == "fast"
+            ax.text(t if above else t + 0.6, c * 1.04 if above else c * 0.97,
+                    f"{name.capitalize()}: {t} frames x {c} ch", color=PATHWAY_COLORS[name], fontsize=7.5,
+                    ha="right" if above else "left", va="bottom" if above else "top")
+        h = shapes["slow"][2]
+        title = f"{stage}, {h}x{h} pixels" + (f"\nFast/Slow cost {costs[stage]:.2f}" if costs else "")
+        titles.append(title)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlim(0, longest * 1.05)
+        ax.set_ylim(0, tallest * 1.15)
+        ax.set_xlabel("frames")
+        ax.grid(False)
+    axes[0].set_ylabel("channels")
+    return titles
+
+
+def annotate_points(ax, points, fontsize: float = 7.5, avoid=(), pad: float = 1.5) -> list:
+    """Label scatter points so that no label overlaps another label, a point or an ``avoid`` artist (a legend),
+    and every label stays inside the axes. ``points``: (label, x, y, colour). Each label tries spots around its
+    point, nearest first; call it after the axes' limits, scales and the figure's layout are final. Returns the
+    annotations (``in_layout=False``: they do not move the layout)."""
+    import itertools
+
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    blocked = [a.get_window_extent(renderer) for a in avoid]
+    radius = 4.0  # pixels around each point (markers of s=25 are about 5 points across)
+    for _, x, y, _ in points:
+        px, py = ax.transData.transform((x, y))
+        blocked.append(Bbox.from_extents(px - radius, py - radius, px + radius, py + radius))
+    spots = [(dx * d, dy * d, ha, va) for d, (dx, dy, ha, va) in itertools.product(
+        (1, 2, 3.5), [(4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"),
+                      (-4, -3, "right", "top"), (0, 5, "center", "bottom"), (0, -5, "center", "top"),
+                      (6, 0, "left", "center"), (-6, 0, "right", "center")])]
+    placed = []
+    for label, x, y, color in points:
+        best = None
+        for dx, dy, ha, va in spots:
+            note = ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                               fontsize=fontsize, color=color, annotation_clip=False)
+            note.set_in_layout(False)
+            box = note.get_window_extent(renderer).padded(pad)
+            overlap = sum(box.overlaps(b) for b in blocked)
+            outside = not (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1)
+            score = overlap + 10 * outside
+            if best is None or score < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (score, note, box)
+            else:
+                note.remove()
+            if score == 0:
+                break
+        blocked.append(best[2])
+        placed.append(best[1])
+    return placed
+
+
+def labels_overlap(ax, notes, points=(), avoid=()) -> list:
+    """Pairs (or single labels) that collide, after a fresh draw: label with label, label with a point
+    ((x, y) in data), label with an ``avoid`` artist, or a label outside the axes. Empty when all are readable."""
+    import itertools
+
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    boxes = [n.get_window_extent(renderer) for n in notes]
+    problems = []
+    for (i, a), (j, b) in itertools.combinations(list(enumerate(boxes)), 2):
+        if a.overlaps(b):
+            problems.append((notes[i].get_text(), notes[j].get_text()))
+    for note, box in zip(notes, boxes, strict=True):
+        if not (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1):
+            problems.append((note.get_text(), "outside the axes"))
+        for x, y in points:
+            px, py = ax.transData.transform((x, y))
+            if box.x0 - 2 < px < box.x1 + 2 and box.y0 - 2 < py < box.y1 + 2:
+                problems.append((note.get_text(), f"point ({x:.4g}, {y:.4g})"))
+        for artist in avoid:
+            if box.overlaps(artist.get_window_extent(renderer)):
+                problems.append((note.get_text(), type(artist).__name__))
+    return problems

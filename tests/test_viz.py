@@ -75,3 +75,69 @@ def test_notebooks_draw_inline_whatever_mplbackend_says(monkeypatch):
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     outputs = nb.cells[0].outputs
     assert any("image/png" in out.get("data", {}) for out in outputs), outputs
+
+
+def test_labelled_rows_stacks_images_under_a_line_of_text():
+    red = np.zeros((10, 30, 3), dtype=np.uint8)
+    red[..., 0] = 200
+    wide = np.full((5, 80, 3), 40, dtype=np.uint8)
+    image = viz.labelled_rows([("red", red, viz.PATHWAY_COLORS["fast"]), ("a wide one", wide)], font_size=12)
+    assert image.dtype == np.uint8 and image.shape[1] == 80 and image.shape[0] > 15 + 2 * 12
+    top = next(r for r in range(image.shape[0]) if np.array_equal(image[r, :30], red[0]))
+    assert top > 0 and np.array_equal(image[top:top + 10, :30], red)  # the text sits above its image
+    assert (image[:top] < 255).any()  # something was written there
+
+
+def test_time_mixing_draws_one_column_per_stage_and_arrows_where_frames_mix(ax):
+    stages = [("input", (3, 4, 224, 224), 1, 1), ("res3", (512, 4, 28, 28), 1, 4), ("res4", (1024, 4, 14, 14), 3, 6)]
+    drawn = viz.plot_time_mixing(ax, stages, changed=[{0}, {0}, {0, 1, 2, 3}])
+    assert drawn["mixing"] == ["res4"] and drawn["labels"][2] == "4x14^2\n1024 ch"
+    squares = [p for p in ax.patches if type(p).__name__ == "Rectangle"]
+    assert len(squares) == 3 * 4
+    assert sum(abs(s.get_alpha() - 0.9) < 1e-9 for s in squares) == 1 + 1 + 4  # the frames that changed
+    arrows = [p for p in ax.patches if type(p).__name__ == "FancyArrowPatch"]
+    assert len(arrows) == 4 + (4 + 2 * 3)  # res3: frame to frame; res4: also to each neighbour
+    sides = sorted({round(s.get_width(), 6) for s in squares})
+    assert len(sides) == 3  # the squares shrink with the frame size
+
+
+def test_pathway_tensors_draws_both_pathways_to_one_scale_per_panel():
+    fig, axes = plt.subplots(1, 2)
+    rows = [("res2", {"slow": (256, 4, 56, 56), "fast": (32, 32, 56, 56)}),
+            ("res5", {"slow": (2048, 4, 7, 7), "fast": (256, 32, 7, 7)})]
+    titles = viz.plot_pathway_tensors(axes, rows, costs={"res2": 0.16, "res5": 0.12})
+    assert titles == ["res2, 56x56 pixels\nFast/Slow cost 0.16", "res5, 7x7 pixels\nFast/Slow cost 0.12"]
+    boxes = [(p.get_width(), p.get_height()) for p in axes[1].patches]
+    assert boxes == [(4, 2048), (32, 256)]  # T frames wide, C channels high
+    plt.close(fig)
+
+
+def test_lateral_shapes_share_one_scale():
+    from matplotlib.figure import Figure
+
+    tconv = {"slow": (64, 4, 56, 56), "fast": (8, 32, 56, 56), "lateral": (16, 4, 56, 56), "fused": (80, 4, 56, 56)}
+    concat = {"slow": (64, 4, 56, 56), "fast": (8, 32, 56, 56), "lateral": (64, 4, 56, 56), "fused": (128, 4, 56, 56)}
+    scale = viz.lateral_shapes_scale(tconv, concat)
+    assert scale == (32, 128)
+    heights = []
+    for shapes in (tconv, concat):
+        ax = Figure().add_subplot()
+        viz.plot_lateral_shapes(ax, shapes, "tconv", scale=scale)
+        heights.append(ax.patches[1].get_height())  # the Slow box: 64 channels in both
+    assert heights[0] == heights[1] == 2.4 * 64 / 128
+
+
+def test_annotate_points_keeps_labels_apart_and_inside(ax):
+    points = [("alpha", 1.0, 1.0, "C0"), ("beta", 1.02, 1.01, "C1"), ("gamma", 1.02, 0.99, "C2"),
+              ("a long label at the edge", 3.0, 3.0, "C3")]
+    ax.scatter([p[1] for p in points], [p[2] for p in points], label="points")
+    ax.set_xlim(0.5, 3.05)
+    ax.set_ylim(0.5, 3.1)
+    ax.legend(loc="lower right")
+    notes = viz.annotate_points(ax, points, avoid=[ax.get_legend()])
+    assert [n.get_text() for n in notes] == [p[0] for p in points]
+    assert viz.labels_overlap(ax, notes, [(p[1], p[2]) for p in points], avoid=[ax.get_legend()]) == []
+    first = notes[0]
+    clash = ax.annotate("alpha again", (1.0, 1.0), xytext=first.xyann, textcoords="offset points", fontsize=7.5,
+                        ha=first.get_ha(), va=first.get_va())
+    assert viz.labels_overlap(ax, [notes[0], clash])  # a label put on top of another is reported
