@@ -78,9 +78,11 @@ def test_summary_reports_mean_and_spread_over_seeds():
     records = [{"variant": "slow", "label": "Slow-only 4x8", "seed": s, "top1": t, "gmacs": 0.01, "params": 10,
                 "groups": {"binding": b}} for s, t, b in [(0, 0.5, 0.4), (1, 0.7, 0.6)]]
     stats = ablate.aggregate(records)["slow"]
-    assert stats["top1"] == pytest.approx((0.6, 0.1)) and stats["binding"] == pytest.approx((0.5, 0.1))
+    sample_sd = 0.1 * 2 ** 0.5  # two seeds 0.2 apart: divided by n - 1
+    assert stats["top1"] == pytest.approx((0.6, sample_sd)) and stats["binding"] == pytest.approx((0.5, sample_sd))
     text = ablate.summary_markdown(records, ["2b"])
-    assert "| Slow-only 4x8 | 72.6 | 20.9 | 60.0 +- 10.0 | 50.0 +- 10.0 | 10.0 | 10 | 2 |" in text
+    assert "| Slow-only 4x8 | 72.6 | 20.9 | 60.0 +- 14.1 | 50.0 +- 14.1 | 10.0 | 10 | 2 |" in text
+    assert "sample standard deviation" in text
     assert "| Fast-only 16x2 | 51.7 | 4.9 | not run |" in text
 
 
