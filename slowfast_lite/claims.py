@@ -100,7 +100,9 @@ def describe(stats) -> str:
     if not stats:
         return "no committed calibration"
     z = "undefined (no spread)" if stats["z"] is None else f"{stats['z']:.1f}"
-    return f"z = {z} over {stats['n']} runs in {len(stats['per_env'])} environments"
+    few = [f"{env} {e['n']}" for env, e in stats["per_env"].items() if e["n"] < MIN_RUNS]
+    return f"z = {z} over {stats['n']} runs in {len(stats['per_env'])} environments" + (
+        f"; too few runs ({', '.join(few)}; {MIN_RUNS} needed in each)" if few else "")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -273,7 +275,10 @@ def summary_markdown(document, sweeps) -> str:
 def calibration_table(notebook, profile="quick") -> str:
     """What the committed sweeps say of a notebook's claims, in words that are the same on every machine: per
     environment the machine and how many seeds ran, then per claim n, mean margin +- s.d., z and the verdict."""
-    sweeps = read(profile)
+    try:
+        sweeps = read(profile)
+    except FileNotFoundError:
+        return f"no committed sweep of the {profile} profile: its claims are checked as measured, uncalibrated"
     lines = []
     for env, result in sweeps.items():
         facts = result.get("provenance", {})

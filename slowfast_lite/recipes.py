@@ -23,9 +23,9 @@ from slowfast_lite import checkpoints, train, utils
 MOTION_DATA = dict(scale_range=(32, 40), crop_size=32, num_clips=2, num_crops=1, fast_grayscale=True,
                    cache_decoded=True)
 # The training budget of notebooks 06-08, the same for every model. At a peak of 0.02 with 16 clips a step the loss
-# of some seeds climbed above chance in the first epochs, and whether SlowFast learned the motion classes was a
-# coin toss that another thread count could flip (its motion accuracy spanned 58-92% over seeds and machines).
-# At 0.01 with 8 clips a step (400 steps instead of 200, 15% more time) four seeds gave 83-88%.
+# of some seeds climbed above chance in the first epochs. At 0.01 with 8 clips a step (400 steps instead of 200,
+# 15% more time) no seed diverges, but SlowFast's motion accuracy still spans 58-91% over 20 runs (results/
+# claims_quick): 15 epochs would make it reliable (95-98% on four seeds) at 50% more time.
 MOTION_TRAIN = dict(epochs=10, batch_size=8, lr=0.01, warmup_epochs=1.0, warmup_start_lr=0.001)
 # PySlowFast's RESNET.ZERO_INIT_FINAL_BN is True for Kinetics, where each block starting as the identity suits deep
 # networks trained for many epochs. A one-block-per-stage tiny model trained for a few hundred steps then barely
