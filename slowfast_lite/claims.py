@@ -18,6 +18,7 @@ every environment there: per claim n, mean margin, sample s.d. and z = mean / s.
 import json
 import math
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,7 @@ Z_MIN = 3.5  # a new run falls below mean - 3.5 s.d. about once in 4,300 (normal
 MIN_RUNS = 10  # per environment
 # Another CPU on this one: one thread, no vector extensions in ATen, oneDNN at SSE4.1 and MKL's compatible code
 # path change the float summation order of reductions, convolutions and matrix products, as another machine does
-SIMULATED_CPU = {"OMP_NUM_THREADS": "1", "ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41",
-                 "MKL_CBWR": "COMPATIBLE"}
+SIMULATED_CPU = dict(zip(utils.CPU_VARIABLES, ("1", "default", "SSE41", "COMPATIBLE"), strict=True))
 ENVIRONMENTS = {"default": {}, "simulated": SIMULATED_CPU}
 MEASURE_ENV = "SLOWFAST_LITE_CLAIMS_MEASURE"  # set by the sweep: record every margin, assert nothing
 
@@ -141,8 +141,6 @@ def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", env="default", jobs=1
     07 and 08 start from its own notebook 06); the executed notebooks land there too. Finished seeds are kept.
     ``jobs``: seeds run at once, each in its own process. ``overrides``: {notebook: {parameter: value}}.
     """
-    import time
-
     out = Path(out_dir) if out_dir else results_dir(profile)
     path = out / f"{env}.json"
     result = json.loads(path.read_text()) if path.exists() else {"env": env, "runs": {}}
@@ -216,12 +214,10 @@ def calibrate(sweeps) -> dict:
     notebooks = dict.fromkeys(n for r in sweeps.values() for per in r["runs"].values() for n in per)
     table = {}
     for notebook in notebooks:
-        pooled = numbers(sweeps, notebook)
-        entries = {}
-        for key, values in pooled.items():
-            entries[key] = {**statistics(values), "per_env": {
-                env: statistics(v) for env in sweeps if (v := numbers(sweeps, notebook, env).get(key))}}
-        table[notebook] = entries
+        per_env = {env: numbers(sweeps, notebook, env) for env in sweeps}
+        table[notebook] = {key: {**statistics(values), "per_env": {
+            env: statistics(found[key]) for env, found in per_env.items() if found.get(key)}}
+            for key, values in numbers(sweeps, notebook).items()}
     return table
 
 
