@@ -154,3 +154,32 @@ def test_make_data_motion_command(tmp_path, capsys):
                  "--test", "1", "--size", "16", "--frames", "6"]) == 0
     assert capsys.readouterr().out.strip() == str(out)
     assert (out / "manifest.json").exists() and len(read_csv(out / "val.csv")) == len(ms.CLASSES)
+
+
+def test_generate_refuses_a_folder_of_other_files_and_leaves_no_partial_set(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="mine.*never replaced"):
+        ms.MotionShapes("quick", 1, mine, train=1, val=1, test=1, size=16, frames=6).generate(progress=False)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    root = ms.MotionShapes("quick", 1, empty, train=1, val=1, test=1, size=16, frames=6).generate(progress=False)
+    assert (root / "manifest.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "mine"]  # no temporary folder left behind
+
+
+def test_concurrent_generators_of_one_set_both_finish_with_the_whole_set(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    kwargs = dict(train=2, val=1, test=1, size=16, frames=6)
+    with ProcessPoolExecutor(2) as pool:
+        roots = list(pool.map(_generate_small, [tmp_path / "ms"] * 2, [kwargs] * 2))
+    assert roots == [tmp_path / "ms"] * 2
+    assert len(read_csv(ms.MotionShapes("quick", 3, tmp_path / "ms", **kwargs).csv("train"))) == 2 * len(ms.CLASSES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ms"]
+
+
+def _generate_small(root, kwargs):
+    return ms.MotionShapes("quick", 3, root, **kwargs).generate(progress=False)

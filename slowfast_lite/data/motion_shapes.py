@@ -27,6 +27,7 @@ Output folder: ``videos/<split>/<id>.mp4``, ``train.csv`` / ``val.csv`` / ``test
 """
 
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -245,29 +246,47 @@ class MotionShapes:
         return path.exists() and json.loads(path.read_text()) == self._manifest()
 
     def generate(self, progress: bool = True, force: bool = False) -> Path:
-        """Write every split (skipped when a complete set with the same settings exists); returns ``root``."""
+        """Write every split (skipped when a complete set with the same settings exists); returns ``root``.
+
+        The set is written beside ``root`` and moved into place at the end, so concurrent callers never see half
+        a set. A ``root`` that holds other files (no MotionShapes manifest) is refused, never replaced.
+        """
         if self.is_cached() and not force:
             return self.root
         from tqdm.auto import tqdm
 
-        if (self.root / "manifest.json").exists():
-            shutil.rmtree(self.root / "videos", ignore_errors=True)
-            (self.root / "manifest.json").unlink()
+        if self.root.is_dir() and any(self.root.iterdir()) and not (self.root / "manifest.json").exists():
+            raise FileExistsError(f"{self.root} holds other files, not a MotionShapes set: it is never replaced; "
+                                  "choose an empty or new folder")
+        tmp = self.root.with_name(f".{self.root.name}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
         s = self.settings
         jobs = [(split, i) for split in SPLITS for i in range(getattr(s, split) * len(self.classes))]
         rows = {split: [] for split in SPLITS}
-        for split, i in tqdm(jobs, desc=f"MotionShapes {self.profile}", disable=not progress):
-            label = i % len(self.classes)
-            # one generator per clip, keyed by (seed, split, index): any clip can be re-rendered alone
-            rng = np.random.default_rng([self.seed, SPLITS.index(split), i])
-            relative = f"videos/{split}/{i:05d}.mp4"
-            frames = render_clip(self.classes[label], rng, s.size, s.frames)
-            write_clip(self.root / relative, frames, FPS, gop=PERIOD * 3)
-            rows[split].append(f"{relative} {label}")
-        for split in SPLITS:
-            self.csv(split).write_text("\n".join(rows[split]) + "\n")
-        self.classnames.write_text(json.dumps({name: i for i, name in enumerate(self.classes)}, indent=1))
-        (self.root / "manifest.json").write_text(json.dumps(self._manifest(), indent=1))
+        try:
+            for split, i in tqdm(jobs, desc=f"MotionShapes {self.profile}", disable=not progress):
+                label = i % len(self.classes)
+                # one generator per clip, keyed by (seed, split, index): any clip can be re-rendered alone
+                rng = np.random.default_rng([self.seed, SPLITS.index(split), i])
+                relative = f"videos/{split}/{i:05d}.mp4"
+                frames = render_clip(self.classes[label], rng, s.size, s.frames)
+                write_clip(tmp / relative, frames, FPS, gop=PERIOD * 3)
+                rows[split].append(f"{relative} {label}")
+            for split in SPLITS:
+                (tmp / f"{split}.csv").write_text("\n".join(rows[split]) + "\n")
+            (tmp / "classnames.json").write_text(json.dumps({name: i for i, name in enumerate(self.classes)},
+                                                            indent=1))
+            (tmp / "manifest.json").write_text(json.dumps(self._manifest(), indent=1))
+            if self.is_cached():  # another caller finished the same set meanwhile
+                return self.root
+            shutil.rmtree(self.root, ignore_errors=True)  # an empty folder, or a MotionShapes set of other settings
+            try:
+                os.replace(tmp, self.root)
+            except OSError:  # someone else finished first: theirs is the same set
+                if not self.is_cached():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         return self.root
 
 
