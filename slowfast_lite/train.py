@@ -58,14 +58,16 @@ class TrainConfig:
     task: object = None  # the task protocol (module docstring); None: ClassificationTask()
     # run: where and how, not what
     out_dir: str = None  # checkpoint.pt, history.json, log.csv; None: keep nothing on disk
-    resume: bool = True  # continue from out_dir/checkpoint.pt when it exists
+    resume: bool = True  # continue from out_dir/checkpoint.pt when it exists (written by this same run)
+    replace_other_run: bool = True  # resume=False: may a checkpoint of a different run in out_dir be replaced?
     device: str = "auto"
     num_workers: int = 0
     eval_batch_size: int = None  # default: batch_size
     progress: bool = True
     verbose: bool = False  # print one line per epoch
 
-    RUN_FIELDS = ("out_dir", "resume", "device", "num_workers", "eval_batch_size", "progress", "verbose")
+    RUN_FIELDS = ("out_dir", "resume", "replace_other_run", "device", "num_workers", "eval_batch_size", "progress",
+                  "verbose")
 
     def recipe(self) -> dict:
         """The fields that define the result: what a resumed run must share with the checkpoint."""
@@ -198,12 +200,44 @@ class ResumeError(usage.UsageError):
     """A checkpoint that this run cannot continue from; the message says which setting differs."""
 
 
-def _check_recipe(saved, current, path):
-    diff = {k: (saved.get(k), v) for k, v in current.items() if saved.get(k) != v}
+def run_identity(config, model, train_set) -> dict:
+    """What makes a run this run: the recipe, the model's configuration, how clips are sampled and how many there
+    are. A checkpoint records it; a run continues only a checkpoint with the same identity."""
+    return _plain({"recipe": config.recipe(), "model": _model_info(model), "data": data_settings(train_set),
+                   "train_size": len(train_set)})
+
+
+def _differences(saved, current, prefix=""):
+    """(key, saved value, current value) for each entry of ``current`` that ``saved`` records differently."""
+    out = []
+    for key, value in current.items():
+        if key not in saved:
+            continue  # written by an older version that did not record it
+        if isinstance(value, dict) and isinstance(saved[key], dict):
+            out += _differences(saved[key], value, f"{prefix}{key}.")
+        elif saved[key] != value:
+            out.append((f"{prefix}{key}", saved[key], value))
+    return out
+
+
+def _short(value, width=40):
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _check_same_run(state, identity, path, resume):
+    """Raise ResumeError (one line) unless the checkpoint ``state`` was written by the run ``identity`` describes."""
+    saved = {"recipe": state.get("recipe"), "model": state.get("model"), "data": state.get("data"),
+             "train_size": state.get("train_size")}
+    saved = _plain({k: v for k, v in saved.items() if v is not None})
+    diff = _differences(saved.pop("recipe", {}), identity["recipe"])  # recipe keys unprefixed: "seed", "lr"
+    diff += _differences(saved, {k: v for k, v in identity.items() if k != "recipe"})
     if diff:
-        lines = "\n".join(f"  {k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in diff.items())
-        raise ResumeError(f"{path} was written by a run with a different config; refusing to resume:\n{lines}\n"
-                          "use another out_dir, resume=False, or the checkpoint's settings")
+        shown = "; ".join(f"{k}: checkpoint {_short(a)}, now {_short(b)}" for k, a, b in diff[:4])
+        more = f"; and {len(diff) - 4} more" if len(diff) > 4 else ""
+        raise ResumeError(f"{path} holds the checkpoint of a different run ({shown}{more}); refusing to "
+                          f"{'resume' if resume else 'replace'} it: use another output folder, or that run's settings "
+                          "to resume it")
 
 
 RESUME_KEYS = ("recipe", "model_state", "optimizer_state", "rng_state", "history", "epoch")
@@ -221,7 +255,9 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
     Datasets yield what ``config.task`` expects (default: ``(pathways, label, index)`` for training and
     test-mode views for validation). With ``config.out_dir``, every epoch ends with ``log.csv``,
     ``history.json`` and ``checkpoint.pt`` (model, optimizer, RNG, history, recipe) written atomically, and
-    a later call with the same recipe continues from there. The model is left on its training device.
+    a later call of the same run (``run_identity``: recipe, model configuration, data settings) continues from
+    there; a checkpoint of a different run raises ResumeError. While it runs, ``out_dir/.lock`` keeps a second
+    process from writing the same folder (``utils.FolderInUse``). The model is left on its training device.
     """
     config = config or TrainConfig()
     task = config.task or ClassificationTask(config.label_smoothing, config.channels_last)
@@ -236,15 +272,24 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
     history, start_epoch = History(), 0
     out_dir = Path(config.out_dir) if config.out_dir else None
     checkpoint_path = out_dir / "checkpoint.pt" if out_dir else None
-    if checkpoint_path and config.resume and checkpoint_path.exists():
-        state = checkpoints.read_file(checkpoint_path)
-        checkpoints.require(state, RESUME_KEYS, checkpoint_path, "a checkpoint of `fit` to resume from")
-        _check_recipe(state["recipe"], _plain(config.recipe()), checkpoint_path)
-        checkpoints.load_exact(model, state["model_state"], checkpoint_path)
-        optimizer.load_state_dict(state["optimizer_state"])
-        torch.set_rng_state(state["rng_state"])
-        history, start_epoch = History(state["history"]), state["epoch"]
+    # one process writes a run folder at a time: a second run into it is refused while the first holds the lock
+    lock = utils.folder_lock(out_dir, "training run") if out_dir and rank == 0 else nullcontext()
+    with lock:
+        if checkpoint_path and checkpoint_path.exists() and (config.resume or not config.replace_other_run):
+            state = checkpoints.read_file(checkpoint_path)
+            checkpoints.require(state, RESUME_KEYS, checkpoint_path, "a checkpoint of `fit` to resume from")
+            _check_same_run(state, run_identity(config, model, train_set), checkpoint_path, config.resume)
+            if config.resume:
+                checkpoints.load_exact(model, state["model_state"], checkpoint_path)
+                optimizer.load_state_dict(state["optimizer_state"])
+                torch.set_rng_state(state["rng_state"])
+                history, start_epoch = History(state["history"]), state["epoch"]
+        return _fit_epochs(model, train_set, val_set, config, task, optimizer, history, start_epoch, rank, world,
+                           device, out_dir, checkpoint_path)
 
+
+def _fit_epochs(model, train_set, val_set, config, task, optimizer, history, start_epoch, rank, world, device,
+                out_dir, checkpoint_path):
     # the clip order is a permutation drawn from (seed, epoch) alone, whatever the number of processes and workers
     sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=config.seed)
     loader_generator = torch.Generator()
@@ -305,8 +350,7 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
                 checkpoints.atomic_save({
                     "epoch": epoch + 1, "model_state": model.state_dict(),
                     "optimizer_state": optimizer.state_dict(), "rng_state": torch.get_rng_state(),
-                    "history": history.records, "recipe": _plain(config.recipe()),
-                    "model": _model_info(model), "data": _plain(data_settings(train_set))}, checkpoint_path)
+                    "history": history.records, **run_identity(config, model, train_set)}, checkpoint_path)
         if world > 1:
             dist.barrier()
     return history
@@ -360,7 +404,8 @@ def cli(argv) -> int:
     parser.add_argument("--fast-gray", action="store_true", help="grey-scale input for the Fast pathway")
     parser.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<model>)")
-    parser.add_argument("--no-resume", action="store_true", help="start over even if OUT has a checkpoint")
+    parser.add_argument("--no-resume", action="store_true",
+                        help="start over even if OUT has a checkpoint of this run (another run's is never replaced)")
     parser.add_argument("--workers", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True)
@@ -384,9 +429,15 @@ def cli(argv) -> int:
     train_set = VideoClassificationDataset.for_model(model, train_csv, "train", **settings)
     val_set = (VideoClassificationDataset.for_model(model, val_source, "test", num_clips=1, num_crops=1, **settings)
                if val_source else None)
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    if len(train_set) < args.batch_size * world:
+        raise usage.UsageError(f"--batch-size {args.batch_size}: the training set {train_csv} has only "
+                               f"{len(train_set)} clips{f' for {world} processes' if world > 1 else ''}; "
+                               "give a smaller batch")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          warmup_epochs=args.warmup_epochs, seed=args.seed, amp=args.amp, compile=args.compile,
                          channels_last=args.channels_last, out_dir=str(out), resume=not args.no_resume,
+                         replace_other_run=False,
                          device=args.device, num_workers=args.workers, verbose=True)
     history = fit(model, train_set, val_set, config)
     if int(os.environ.get("RANK", 0)) == 0:

@@ -4,9 +4,11 @@ torch is imported inside the two helpers that need it, so the modules that only 
 the data generators) stay free of it.
 """
 
+import json
 import os
 import platform
 import random
+import socket
 import subprocess
 import time
 import uuid
@@ -14,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from slowfast_lite.usage import UsageError
 
 
 def seed_everything(seed: int) -> None:
@@ -76,6 +80,66 @@ def atomic_write(path, fsync=False):
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+class FolderInUse(UsageError):
+    """Another process holds the lock of a folder (``folder_lock``); the message names it and its lock file."""
+
+
+@contextmanager
+def folder_lock(folder, owner="run"):
+    """Hold ``folder/.lock`` while the block runs, so two processes never write one folder at once.
+
+    The lock file is created with ``O_CREAT | O_EXCL`` (one atomic step: of two processes exactly one gets it),
+    holds the owner's pid, host and start time, and is removed when the block ends, error or not. A lock left by
+    a process of this host that no longer runs (killed) is taken over; any other raises ``FolderInUse``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / ".lock"
+    record = {"pid": os.getpid(), "host": socket.gethostname(), "owner": owner,
+              "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    for attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if attempt == 0 and holder.get("host") == record["host"] and not _running(holder.get("pid")):
+                # (a lock still being written has no host yet: held)
+                lock.unlink(missing_ok=True)  # left by a killed process of this machine
+                continue
+            raise FolderInUse(
+                f"{folder} is in use by another {holder.get('owner', 'process')} (pid {holder.get('pid', '?')} on "
+                f"{holder.get('host', '?')}, since {holder.get('started', '?')}); wait for it to end or use another "
+                f"folder (if nothing runs there, remove {lock})") from None
+    with os.fdopen(fd, "w") as f:
+        json.dump(record, f)
+    try:
+        yield lock
+    finally:
+        if _lock_holder(lock).get("pid") == record["pid"]:
+            lock.unlink(missing_ok=True)
+
+
+def _lock_holder(lock):
+    try:
+        holder = json.loads(Path(lock).read_text())
+        return holder if isinstance(holder, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _running(pid):
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # The variables that make this CPU compute like another one (claims.SIMULATED_CPU); provenance records them

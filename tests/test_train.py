@@ -131,7 +131,7 @@ def test_worker_processes_do_not_change_the_result():
 
 def test_resume_with_another_recipe_is_refused(tmp_path):
     fit(TinyNet(), Toy(), None, config(epochs=1, out_dir=str(tmp_path)))
-    with pytest.raises(ResumeError, match=r"(?s)different config.*lr: checkpoint 0.2, now 0.3"):
+    with pytest.raises(ResumeError, match=r"different run .*lr: checkpoint 0.2, now 0.3"):
         fit(TinyNet(), Toy(), None, config(epochs=1, lr=0.3, out_dir=str(tmp_path)))
     fit(TinyNet(), Toy(), None, config(epochs=1, lr=0.3, out_dir=str(tmp_path), resume=False))  # start over: fine
 
