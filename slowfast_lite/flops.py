@@ -61,6 +61,34 @@ def count(model, input_size=None, batch=1):
     return count_parameters(twin), counter.get_total_flops() / 2 / 1e9 / batch
 
 
+def count_operators(model, input_size=None, batch=1) -> dict:
+    """{ATen operator: calls} of one forward pass of ``model`` (on its meta twin, so at no cost).
+
+    What a speed comparison with another implementation of the same network rests on: the same operators, as
+    many times each (an extra copy, or a check that reads a tensor, shows up here). An in-place operator counts
+    under its out-of-place name (``relu_`` as ``relu``): the arithmetic is the same.
+    """
+    from collections import Counter
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Counting(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            calls[str(func.overloadpacket).removeprefix("aten.").rstrip("_")] += 1
+            return func(*args, **(kwargs or {}))
+
+    calls, twin = Counter(), _meta_twin(model)
+    shapes = _input_shapes(twin, input_size, batch)
+    # made before counting: they are not the model's work
+    if all(isinstance(s, int) for s in shapes):
+        inputs = torch.empty(shapes, device="meta")
+    else:
+        inputs = [torch.empty(s, device="meta") for s in shapes]
+    with torch.no_grad(), Counting():
+        twin(inputs)
+    return dict(sorted(calls.items()))
+
+
 def profile(model, input_size=None):
     """Cost of every stage of every pathway of a SlowFast-family model: a list of ``StageCost``, in order."""
     twin = _meta_twin(model)

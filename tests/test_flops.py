@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -95,3 +98,24 @@ def test_detection_models_count_backbone_and_linear():
     assert gmacs > flops.count("slowfast_tiny", 112)[1]  # res5 at stride 16 costs more
     rows = flops.shape_table(CONFIGS["slowfast_tiny"].replace(detection=True), 112)
     assert rows[-2].stage == "res5" and rows[-2].outputs["slow"][-1] == 7
+
+
+def test_count_operators_counts_each_call_and_folds_in_place_forms():
+    net = torch.nn.Sequential(torch.nn.Conv3d(3, 4, 1), torch.nn.ReLU(inplace=True), torch.nn.Conv3d(4, 4, 1),
+                              torch.nn.ReLU())
+    assert flops.count_operators(net, (1, 3, 2, 4, 4)) == {"convolution": 2, "relu": 2}
+
+
+VIEWS = {"view", "permute", "t", "as_strided"}  # metadata only: no arithmetic, no copy
+
+
+@pytest.mark.parametrize("builder", ["slowfast_r50", "slowfast_r101", "slow_r50"])
+def test_our_forward_runs_the_reference_operators_and_no_more(builder):
+    """PyTorchVideo's own network (fixtures/reference_keys.json) against ours: the same arithmetic, call for call,
+    and no copy or reshuffle the reference does not make."""
+    reference = json.loads((Path(__file__).parent / "fixtures" / "reference_keys.json").read_text())
+    network = reference["networks"][builder]
+    ours = flops.count_operators(network["ours"])
+    theirs = network["forward_operators"]
+    assert {k: v for k, v in ours.items() if k not in VIEWS} == {k: v for k, v in theirs.items() if k not in VIEWS}
+    assert sum(ours.get(k, 0) for k in VIEWS) <= sum(theirs.get(k, 0) for k in VIEWS)

@@ -10,6 +10,11 @@ from torch import nn
 from .roi_align import roi_align
 
 
+def _concat(features):
+    """Channels of every pathway side by side; one pathway's as they are (a concatenation would copy them)."""
+    return features[0] if len(features) == 1 else torch.cat(features, dim=1)
+
+
 class ClassificationHead(nn.Module):
     """Per-pathway average pool -> concatenate -> dropout -> linear, fully convolutional as PySlowFast tests.
 
@@ -28,7 +33,7 @@ class ClassificationHead(nn.Module):
         """Logits at each position of the pooled grid: (N, t, h, w, num_classes), t = 1."""
         k = self.pool_size  # all of T, and k x k of the space (at most its size); None: everything
         windows = [(x.shape[2], min(k, x.shape[3]), min(k, x.shape[4])) if k else x.shape[2:] for x in xs]
-        x = torch.cat([F.avg_pool3d(x, w, stride=1) for x, w in zip(xs, windows, strict=True)], dim=1)
+        x = _concat([F.avg_pool3d(x, w, stride=1) for x, w in zip(xs, windows, strict=True)])
         return self.projection(self.dropout(x.permute(0, 2, 3, 4, 1)))
 
     def forward(self, xs):
@@ -60,7 +65,7 @@ class RoIActionHead(nn.Module):
     def forward(self, xs, boxes):
         rois = [roi_align(x.mean(dim=2), boxes, self.resolution, self.spatial_scale, self.sampling_ratio, self.aligned)
                 for x in xs]  # per pathway, from the time-averaged (N, C, H, W): (K, C, r, r)
-        return self.projection(self.dropout(torch.cat([r.amax(dim=(2, 3)) for r in rois], dim=1)))
+        return self.projection(self.dropout(_concat([r.amax(dim=(2, 3)) for r in rois])))
 
     def predict(self, xs, boxes):
         """Per-box action probabilities (sigmoid), (K, num_classes)."""
