@@ -1,3 +1,6 @@
+import ast
+import io
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -186,7 +189,33 @@ def test_unknown_names_and_keys_are_listed():
     assert isinstance(build_model(SlowFastConfig(name="mine", stage_blocks=(1, 1, 1, 1), width=8)).config.name, str)
 
 
-def test_the_model_family_reads_in_800_lines():
-    """Bricks, pathways, laterals, networks, heads, RoIAlign and non-local, top to bottom (the design's size goal)."""
+def lines_of_code(path) -> int:
+    """Lines that hold code: blank lines, comments and docstrings do not count."""
+    source = Path(path).read_text()
+    docstrings = set()
+    for node in ast.walk(ast.parse(source)):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            docstrings.update(range(body[0].lineno, body[0].end_lineno + 1))
+    code = set()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                              tokenize.ENDMARKER):
+            code.update(range(token.start[0], token.end[0] + 1))
+    return len(code - docstrings)
+
+
+def test_lines_of_code_leave_out_blanks_comments_and_docstrings(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text('"""Doc."""\n\n# why\ndef f(x):\n    """Shape."""\n    return (x +\n            1)  # sum\n')
+    assert lines_of_code(path) == 3
+
+
+def test_the_model_family_reads_in_650_lines_of_code():
+    """Bricks, pathways, laterals, networks, heads, RoIAlign and non-local, top to bottom (the design's size goal),
+    counted without blank, comment and docstring lines, so that packing lines gains nothing."""
     files = sorted(Path(models.__file__).parent.glob("*.py"))
-    assert len(files) == 8 and sum(len(f.read_text().splitlines()) for f in files) <= 800
+    assert len(files) == 8 and sum(lines_of_code(f) for f in files) <= 650
+
+
