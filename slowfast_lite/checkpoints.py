@@ -18,6 +18,7 @@ import os
 import pickle
 import re
 import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -106,10 +107,31 @@ def _torch_load(path):
     except pickle.UnpicklingError as err:
         raise CheckpointError(f"refusing to load {path}: it holds more than tensors and plain containers "
                               f"({_cause(err)})") from err
-    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError) as err:
+    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, NotImplementedError, OverflowError,
+            TypeError, IndexError, KeyError, AttributeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"cannot read checkpoint {path}: {_cause(err)} (truncated or corrupt file?)") from err
+    _check_tensors(obj, path)
     _check_digest(obj, path)
     return obj
+
+
+def _check_tensors(obj, path):
+    """Refuse a tensor that shows more elements than its storage holds (stride tricks: a 4-byte storage seen as a
+    (400000000, 2048) head), before anything copies or sizes a model from it."""
+    seen, stack = set(), [obj]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, torch.Tensor):
+            if item.numel() * item.element_size() > item.untyped_storage().nbytes():
+                raise CheckpointError(f"refusing to load {path}: a tensor of shape {tuple(item.shape)} views only "
+                                      f"{item.untyped_storage().nbytes()} bytes (a crafted file)")
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def _cause(err):
@@ -120,10 +142,19 @@ def _cause(err):
     return " ".join(kept).removeprefix("WeightsUnpickler error:").strip() or type(err).__name__
 
 
+# A torch checkpoint stores its tensors uncompressed: inflated, a zip's members may not exceed this many times
+# the file's size (plus a floor for small files); a zip bomb is refused from its directory before anything is read.
+MAX_INFLATION = 4
+INFLATION_FLOOR = 16 << 20
+
+
 def _check_archive(path):
-    """Refuse what is not a torch file, and a zip whose members fail their CRC-32 (torch.load never checks)."""
+    """Refuse what is not a torch file, a zip whose directory is damaged, declares more than the file can hold
+    (``MAX_INFLATION``), or lists a member twice, and a zip whose members fail their CRC-32 (torch.load never
+    checks). The directory is checked before any member is read."""
     with open(path, "rb") as f:
         head = f.read(4)
+        size = f.seek(0, os.SEEK_END)
     if not head:
         raise CheckpointError(f"cannot read checkpoint {path}: the file is empty (0 bytes)")
     if head[:1] == b"\x80" and head != b"PK\x03\x04":  # torch's legacy format: a pickle (protocol >= 2)
@@ -133,12 +164,37 @@ def _check_archive(path):
                               "torch's format, nor a pickle)")
     try:
         with zipfile.ZipFile(path) as archive:
+            _check_directory(archive.infolist(), size, path)
             bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-        raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive ({err})") from err
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError, OverflowError, UnicodeDecodeError, zlib.error) as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive ({_cause(err)})") from err
     if bad is not None:  # member names start with a folder named after the file torch first wrote
         raise CheckpointError(f"checkpoint {path} is corrupt: its member {bad.split('/', 1)[-1]} fails its CRC "
                               "check (damaged after it was written)")
+
+
+def _check_directory(members, size, path):
+    names = [m.filename for m in members]
+    if len(set(names)) != len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive (member {twice} listed twice)")
+    for m in members:
+        if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or m.flag_bits & 0x1:
+            raise CheckpointError(f"cannot read checkpoint {path}: member {m.filename} is "
+                                  f"{'encrypted' if m.flag_bits & 0x1 else f'compressed with method {m.compress_type}'}"
+                                  "; torch checkpoints store their members plainly")
+        if m.compress_type == zipfile.ZIP_STORED and m.file_size != m.compress_size:
+            raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive (member {m.filename} is "
+                                  f"stored, yet {m.compress_size} bytes would give {m.file_size})")
+    total = sum(m.file_size for m in members)
+    if total > MAX_INFLATION * size + INFLATION_FLOOR:
+        big = max(members, key=lambda m: m.file_size)
+        raise CheckpointError(f"refusing to load {path}: its {size} bytes would inflate to {total} (member "
+                              f"{big.filename}: {big.file_size} bytes from {big.compress_size}); a crafted or "
+                              "damaged file")
 
 
 DIGEST_KEY = "model_sha256"  # what atomic_save adds beside a checkpoint's "model_state"
@@ -206,6 +262,9 @@ def _unwrap(obj, origin="<state dict>"):
             obj = obj[wrapper]
             break
     arrays = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor | np.ndarray)}
+    odd = [k for k, v in arrays.items() if isinstance(v, np.ndarray) and v.dtype.kind not in "biuf"]
+    if odd:
+        raise CheckpointError(f"{origin}: weight {_short(odd[0])} holds {arrays[odd[0]].dtype} values, not numbers")
     if not arrays:
         found = ", ".join(f"{k!r} ({type(v).__name__})" for k, v in list(obj.items())[:8])
         raise CheckpointError(f"{origin}: no weights found; expected 'model_state' (PySlowFast, PyTorchVideo), "
@@ -469,40 +528,93 @@ def describe_entries(obj):
     return f"a {type(obj).__name__}"
 
 
+# What a checkpoint's recorded configuration may ask for: far above any model of the family (ResNet-152 has 36
+# blocks in a stage, the paper's widest model a width of 64), far below what exhausts a machine. Checked, and the
+# stored tensors' shapes against the configuration (built on the meta device), before any model is built.
+CONFIG_LIMITS = {"width": 1024, "num_classes": 100_000, "crop_size": 1024, "T": 512, "tau": 4096, "alpha": 64,
+                 "in_channels": 16, "fusion_kernel": 15, "fusion_channel_ratio": 16}
+MAX_BLOCKS_PER_STAGE = 64
+MAX_TEMPORAL_KERNEL = 15
+
+
+def check_limits(config, origin):
+    """Raise CheckpointError if a configuration read from ``origin`` asks for more than ``CONFIG_LIMITS``."""
+    asked = {key: getattr(config, key) for key in CONFIG_LIMITS}
+    asked["blocks per stage"] = max(config.blocks)
+    asked["temporal kernel"] = max(config.slow_temporal_kernels + config.fast_temporal_kernels)
+    limits = {**CONFIG_LIMITS, "blocks per stage": MAX_BLOCKS_PER_STAGE, "temporal kernel": MAX_TEMPORAL_KERNEL}
+    over = [f"{key} {asked[key]} (at most {limits[key]})" for key in limits if asked[key] > limits[key]]
+    if over:
+        raise CheckpointError(f"refusing to load {origin}: the model it asks for is too large: {', '.join(over)}")
+
+
+def _build_fitting(config, state, fmt, origin):
+    """``build_model(config)``, once its bounds are checked and a skeleton on the meta device (no memory, no
+    initialisation cost) shows that the stored tensors fit it: a crafted configuration never builds."""
+    from slowfast_lite.models import build_model
+
+    check_limits(config, origin)
+    with torch.device("meta"):
+        skeleton = build_model(config)
+    _, report = compare(state, skeleton.state_dict(), origin, fmt)
+    if not report.ok:
+        raise CheckpointError(f"{origin} does not fit the model (nothing loaded)\n  checkpoint: {describe(state)}\n"
+                              f"  model:      {describe(skeleton.state_dict())}\n{report}")
+    return build_model(config)
+
+
 def load_model(path, name=None, device="cpu"):
     """(model, data settings) from any supported checkpoint file, the one loader of the package; eval mode.
 
     A checkpoint written by ``train.fit`` records its model's configuration and how its clips were sampled:
     the model is rebuilt from it (``name``, if given, must match) and the settings returned. Any other checkpoint
     (PySlowFast, PyTorchVideo, Caffe2) gets ``build_model(name)`` with the checkpoint's number of classes, and
-    empty settings. Weights load strictly (``load``): every tensor found with its shape, nothing left over.
+    empty settings. Weights load strictly (``load``): every tensor found with its shape, nothing left over. What a
+    file asks for is bounded (``CONFIG_LIMITS``) and checked against its tensors before any model is built.
     """
-    from slowfast_lite.models import SlowFastConfig, build_model
+    from slowfast_lite.models import CONFIGS, SlowFastConfig
 
     raw = read_file(path)
     recorded = raw.get("model") if isinstance(raw, Mapping) else None
     if isinstance(recorded, Mapping) and "name" in recorded:
         if name is not None and recorded["name"] != name:
-            raise CheckpointError(f"{path} holds a {recorded['name']!r} model, not {name!r}")
+            raise CheckpointError(f"{path} holds a {_short(recorded['name'])!r} model, not {name!r}")
         try:
-            model = build_model(SlowFastConfig(**recorded))
-        except (TypeError, ValueError) as err:  # a key this version lacks, or a value it refuses
-            raise CheckpointError(f"{path}: the model configuration it records does not build here ({err})") from err
-        settings = dict(raw.get("data") or {})
+            config = SlowFastConfig(**{str(k): v for k, v in recorded.items()})
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError) as err:
+            # a key this version lacks, or a value it refuses
+            raise CheckpointError(f"{path}: the model configuration it records does not build here "
+                                  f"({_short(str(err), 200)})") from err
+        settings = dict(raw.get("data") or {}) if isinstance(raw.get("data") or {}, Mapping) else {}
     elif isinstance(recorded, Mapping):
-        raise CheckpointError(f"{path}: written for a {recorded.get('class', 'model')}, not a SlowFast-family model")
+        raise CheckpointError(f"{path}: written for a {_short(recorded.get('class', 'model'))}, "
+                              "not a SlowFast-family model")
     elif name is None:
         raise CheckpointError(f"{path} does not record its model (holds {describe_entries(raw)}); "
                               "name the model it holds (--model)")
     else:
-        state, _ = to_ours(raw, str(path))
+        if name not in CONFIGS:
+            raise CheckpointError(f"unknown model {name!r}; named models: {sorted(CONFIGS)}")
+        config, settings = CONFIGS[name], {}
+    state, fmt = to_ours(raw, str(path))
+    if not (isinstance(recorded, Mapping) and "name" in recorded):
         head = state.get("head.projection.weight")
-        model = build_model(name, num_classes=int(head.shape[0]) if head is not None else None)
-        settings = {}
+        if head is not None:
+            if head.dim() < 1 or not 1 <= head.shape[0] <= CONFIG_LIMITS["num_classes"]:
+                raise CheckpointError(f"refusing to load {path}: its head has shape {tuple(head.shape)}, "
+                                      f"not (classes, features) with 1 to {CONFIG_LIMITS['num_classes']} classes")
+            config = config.replace(num_classes=int(head.shape[0]))
+    model = _build_fitting(config, state, fmt, str(path))
     load(raw, model, origin=str(path))
     if "scale_range" in settings:
         settings["scale_range"] = tuple(settings["scale_range"])
     return model.to(device).eval(), settings
+
+
+def _short(value, width=60):
+    """``value`` as one short line of text (a crafted file may record a megabyte-long name)."""
+    text = " ".join((value if isinstance(value, str) else repr(value)).split())
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 # ----------------------------------------------------------------------------------------------------------
