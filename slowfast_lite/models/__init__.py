@@ -11,8 +11,9 @@ from .roi_align import roi_align
 from .slowfast import CONFIGS, SlowFast, SlowFastConfig, build_model
 
 __all__ = [
-    "LATERALS", "TimeStridedConv", "TimeToChannel", "make_lateral", "time_to_channel", "ClassificationHead",
-    "RoIActionHead", "NonLocal", "MultiPathwayStage", "MultiPathwayStem", "PathwaySpec", "fast_pathway", "slow_pathway",
-    "Bottleneck", "ResBlock", "Stem", "init_weights", "res_stage", "roi_align", "CONFIGS", "SlowFast", "SlowFastConfig",
-    "build_model",
+    "LATERALS", "TimeStridedConv", "TimeToChannel", "make_lateral", "time_to_channel",
+    "ClassificationHead", "RoIActionHead", "NonLocal",
+    "MultiPathwayStage", "MultiPathwayStem", "PathwaySpec", "fast_pathway", "slow_pathway",
+    "Bottleneck", "ResBlock", "Stem", "init_weights", "res_stage", "roi_align",
+    "CONFIGS", "SlowFast", "SlowFastConfig", "build_model",
 ]

@@ -1,5 +1,5 @@
-"""Non-local block (Wang et al., CVPR 2018) as PySlowFast places it after residual blocks (paper Table 2h);
-the module is not called ``nonlocal``: that is a Python keyword."""
+"""Non-local block (Wang et al., CVPR 2018) as PySlowFast places it after residual blocks (paper
+Table 2h); the module is not called ``nonlocal``: that is a Python keyword."""
 
 import torch
 from torch import nn
@@ -8,12 +8,14 @@ from .resnet3d import batch_norm
 
 
 class NonLocal(nn.Module):
-    """Every position attends to every (pooled) position of the clip; the result is added to the input.
+    """Every position attends to every (pooled) position of the clip; the result is added to the
+    input.
 
-    theta, phi, g: 1x1x1 convs C -> C/2 (phi and g see the input max-pooled by ``pool``); affinity = theta^T phi over
-    all T*H*W positions, normalised by ``kind``: "softmax" (embedded Gaussian, scaled by (C/2)^-0.5) or "dot_product"
-    (divided by the number of pooled positions); y = g . affinity; out = x + BN(conv_out(y)), with the BN weight
-    zero-initialised so the block starts as the identity. (N, C, T, H, W) -> (N, C, T, H, W)."""
+    theta, phi, g: 1x1x1 convs C -> C/2 (phi and g see the input max-pooled by ``pool``);
+    affinity = theta^T phi over all T*H*W positions, normalised by ``kind``: "softmax" (embedded
+    Gaussian, scaled by (C/2)^-0.5) or "dot_product" (divided by the number of pooled positions);
+    y = g . affinity; out = x + BN(conv_out(y)), with the BN weight zero-initialised so the block
+    starts as the identity. (N, C, T, H, W) -> (N, C, T, H, W)."""
 
     def __init__(self, channels, inner_channels=None, pool=(1, 2, 2), kind="softmax"):
         super().__init__()
@@ -39,5 +41,6 @@ class NonLocal(nn.Module):
             affinity = (affinity * self.inner_channels**-0.5).softmax(dim=-1)
         else:
             affinity = affinity / phi.shape[-1]
-        y = torch.bmm(g, affinity.transpose(1, 2)).view(n, self.inner_channels, t, h, w)  # (N, C', T, H, W)
+        y = torch.bmm(g, affinity.transpose(1, 2))  # (N, C', THW)
+        y = y.view(n, self.inner_channels, t, h, w)  # (N, C', T, H, W)
         return x + self.bn(self.conv_out(y))

@@ -1,9 +1,12 @@
-"""The two pathways: what each one is (a ``PathwaySpec``) and the modules that run a stage of every pathway.
+"""The two pathways: what each one is (a ``PathwaySpec``) and the modules that run a stage of every
+pathway.
 
 Slow: T frames (one every tau), C channels, temporal kernels only in res4 and res5.
-Fast: alpha * T frames, beta * C channels, a temporal kernel in every stage, never a temporal stride.
-A network holds one stem module (``s1``) and one module per residual stage (``s2``..``s5``); each holds the blocks
-of every pathway as ``pathway{p}_...`` (PySlowFast's names), so a pathway also works alone."""
+Fast: alpha * T frames, beta * C channels, a temporal kernel in every stage, never a temporal
+      stride.
+A network holds one stem module (``s1``) and one module per residual stage (``s2``..``s5``); each
+holds the blocks of every pathway as ``pathway{p}_...`` (PySlowFast's names), so a pathway also
+works alone."""
 
 from dataclasses import dataclass
 
@@ -17,7 +20,8 @@ BLOCKS_PER_DEPTH = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (
 
 @dataclass(frozen=True)
 class PathwaySpec:
-    """One pathway, stage by stage. Tuples of 5 are (conv1, res2, res3, res4, res5); tuples of 4 are res2..res5."""
+    """One pathway, stage by stage. Tuples of 5 are (conv1, res2, res3, res4, res5); tuples of 4
+    are res2..res5."""
 
     name: str  # "slow" or "fast"
     frames: int  # temporal length of its input (T or alpha * T)
@@ -28,18 +32,21 @@ class PathwaySpec:
     spatial_strides: tuple  # res2..res5: 1, 2, 2, 2 (res5 1 in detection mode)
     dilations: tuple  # res2..res5: 1, 1, 1, 1 (res5 2 in detection mode)
     bottleneck: bool  # False for the basic blocks of R18 and R34
-    nonlocal_blocks: tuple = ((), (), (), ())  # per stage: indices of blocks followed by a non-local block
+    # per stage: indices of blocks followed by a non-local block
+    nonlocal_blocks: tuple = ((), (), (), ())
     nonlocal_kind: str = "softmax"
 
 
 def slow_pathway(config):
     """Spec of the Slow pathway of a ``SlowFastConfig``: C = ``width`` channels, T frames."""
-    return _spec(config, "slow", config.T, 1.0, config.slow_temporal_kernels, config.nonlocal_blocks)
+    return _spec(config, "slow", config.T, 1.0,
+                 config.slow_temporal_kernels, config.nonlocal_blocks)
 
 
 def fast_pathway(config):
     """Spec of the Fast pathway: beta * C channels (rounded down), alpha * T frames."""
-    return _spec(config, "fast", config.alpha * config.T, config.beta, config.fast_temporal_kernels, ((),) * 4)
+    return _spec(config, "fast", config.alpha * config.T, config.beta,
+                 config.fast_temporal_kernels, ((),) * 4)
 
 
 def _spec(config, name, frames, ratio, temporal_kernels, nonlocal_blocks):
@@ -51,9 +58,9 @@ def _spec(config, name, frames, ratio, temporal_kernels, nonlocal_blocks):
     last_stride, last_dilation = (1, 2) if config.detection else (2, 1)
     return PathwaySpec(
         name=name, frames=frames, channels=tuple(map(scale, out)), inner=tuple(map(scale, inner)),
-        temporal_kernels=tuple(temporal_kernels), blocks=config.blocks, spatial_strides=(1, 2, 2, last_stride),
-        dilations=(1, 1, 1, last_dilation), bottleneck=bottleneck, nonlocal_blocks=nonlocal_blocks,
-        nonlocal_kind=config.nonlocal_kind)
+        temporal_kernels=tuple(temporal_kernels), blocks=config.blocks,
+        spatial_strides=(1, 2, 2, last_stride), dilations=(1, 1, 1, last_dilation),
+        bottleneck=bottleneck, nonlocal_blocks=nonlocal_blocks, nonlocal_kind=config.nonlocal_kind)
 
 
 class MultiPathwayStem(nn.Module):
@@ -62,7 +69,8 @@ class MultiPathwayStem(nn.Module):
     def __init__(self, specs, in_channels=3):
         super().__init__()
         for p, spec in enumerate(specs):
-            self.add_module(f"pathway{p}_stem", Stem(in_channels, spec.channels[0], spec.temporal_kernels[0]))
+            stem = Stem(in_channels, spec.channels[0], spec.temporal_kernels[0])
+            self.add_module(f"pathway{p}_stem", stem)
 
     def forward(self, xs):
         return [getattr(self, f"pathway{p}_stem")(x) for p, x in enumerate(xs)]
@@ -71,23 +79,25 @@ class MultiPathwayStem(nn.Module):
 class MultiPathwayStage(nn.Module):
     """Residual stage ``stage`` (0 = res2 .. 3 = res5) of every pathway, run side by side.
 
-    ``in_channels[p]`` is what pathway p receives (for Slow: its own width plus what the lateral connection
-    concatenated). Non-local blocks, where the spec asks for them, follow their residual block."""
+    ``in_channels[p]`` is what pathway p receives (for Slow: its own width plus what the lateral
+    connection concatenated). Non-local blocks, where the spec asks for them, follow their residual
+    block."""
 
     def __init__(self, specs, stage, in_channels):
         super().__init__()
         self.order = []  # per pathway, the names of its modules in execution order
         for p, spec in enumerate(specs):
             names = []
-            blocks = res_stage(in_channels[p], spec.inner[stage], spec.channels[stage + 1], spec.blocks[stage],
-                               spec.temporal_kernels[stage + 1], spec.spatial_strides[stage], spec.dilations[stage],
-                               spec.bottleneck)
+            blocks = res_stage(in_channels[p], spec.inner[stage], spec.channels[stage + 1],
+                               spec.blocks[stage], spec.temporal_kernels[stage + 1],
+                               spec.spatial_strides[stage], spec.dilations[stage], spec.bottleneck)
             for i, block in enumerate(blocks):
                 names.append(f"pathway{p}_res{i}")
                 self.add_module(names[-1], block)
                 if i in spec.nonlocal_blocks[stage]:
                     names.append(f"pathway{p}_nonlocal{i}")
-                    self.add_module(names[-1], NonLocal(spec.channels[stage + 1], kind=spec.nonlocal_kind))
+                    nonlocal_block = NonLocal(spec.channels[stage + 1], kind=spec.nonlocal_kind)
+                    self.add_module(names[-1], nonlocal_block)
             self.order.append(names)
 
     def forward(self, xs):

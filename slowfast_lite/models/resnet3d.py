@@ -1,15 +1,17 @@
-"""The bricks both pathways share: stem, residual block (bottleneck or basic), a stage of blocks, weight init.
+"""The bricks both pathways share: stem, residual block (bottleneck or basic), a stage of blocks,
+weight init.
 
-Tensors are (N, C, T, H, W). Attribute names follow PySlowFast (``conv``/``bn``/``pool`` in the stem,
-``branch1``/``branch1_bn`` and ``branch2.{a,b,c}`` + ``{a,b,c}_bn`` in a block), so its checkpoints load by name. No
-brick ever strides in time: only H and W shrink."""
+Tensors are (N, C, T, H, W). Attribute names follow PySlowFast (``conv``/``bn``/``pool`` in the
+stem, ``branch1``/``branch1_bn`` and ``branch2.{a,b,c}`` + ``{a,b,c}_bn`` in a block), so its
+checkpoints load by name. No brick ever strides in time: only H and W shrink."""
 
 from torch import nn
 
 
 def conv3d(in_channels, out_channels, kernel, stride=1, dilation=1, bias=False):
     """Conv3d with 'same' padding for odd kernels: (T, H, W) shrink only by the stride."""
-    kernel, stride, dilation = ((v,) * 3 if isinstance(v, int) else tuple(v) for v in (kernel, stride, dilation))
+    kernel, stride, dilation = ((v,) * 3 if isinstance(v, int) else tuple(v)
+                                for v in (kernel, stride, dilation))
     padding = tuple(d * (k // 2) for k, d in zip(kernel, dilation, strict=True))
     return nn.Conv3d(in_channels, out_channels, kernel, stride, padding, dilation, bias=bias)
 
@@ -23,7 +25,8 @@ def batch_norm(channels, zero_init=False):
 
 
 class Stem(nn.Module):
-    """conv1 (kT x 7 x 7, stride (1, 2, 2)) -> BN -> ReLU -> pool1 (max 1 x 3 x 3, stride (1, 2, 2)).
+    """conv1 (kT x 7 x 7, stride (1, 2, 2)) -> BN -> ReLU -> pool1 (max 1 x 3 x 3,
+    stride (1, 2, 2)).
 
     (N, C_in, T, H, W) -> (N, C_out, T, H/4, W/4): the temporal length is kept."""
 
@@ -39,17 +42,21 @@ class Stem(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """The residual branch of R50/R101: a (kT x 1 x 1) -> b (1 x 3 x 3, spatial stride) -> c (1 x 1 x 1).
+    """The residual branch of R50/R101: a (kT x 1 x 1) -> b (1 x 3 x 3, spatial stride) ->
+    c (1 x 1 x 1).
 
-    The temporal kernel sits in ``a`` only; ``b`` carries the spatial stride and dilation; ``c`` expands to
-    ``out_channels`` (4x ``inner_channels`` in a ResNet). BN after each conv, ReLU after a and b."""
+    The temporal kernel sits in ``a`` only; ``b`` carries the spatial stride and dilation; ``c``
+    expands to ``out_channels`` (4x ``inner_channels`` in a ResNet). BN after each conv, ReLU after
+    a and b."""
 
-    def __init__(self, in_channels, inner_channels, out_channels, temporal_kernel=1, spatial_stride=1, dilation=1):
+    def __init__(self, in_channels, inner_channels, out_channels, temporal_kernel=1,
+                 spatial_stride=1, dilation=1):
         super().__init__()
         self.a = conv3d(in_channels, inner_channels, (temporal_kernel, 1, 1))
         self.a_bn = batch_norm(inner_channels)
         self.a_relu = nn.ReLU(inplace=True)
-        self.b = conv3d(inner_channels, inner_channels, (1, 3, 3), stride=(1, spatial_stride, spatial_stride),
+        self.b = conv3d(inner_channels, inner_channels, (1, 3, 3),
+                        stride=(1, spatial_stride, spatial_stride),
                         dilation=(1, dilation, dilation))
         self.b_bn = batch_norm(inner_channels)
         self.b_relu = nn.ReLU(inplace=True)
@@ -63,11 +70,14 @@ class Bottleneck(nn.Module):
 
 
 class BasicTransform(nn.Module):
-    """The residual branch of R18/R34: a (kT x 3 x 3, spatial stride) -> b (1 x 3 x 3, dilation); no expansion."""
+    """The residual branch of R18/R34: a (kT x 3 x 3, spatial stride) -> b (1 x 3 x 3, dilation);
+    no expansion."""
 
-    def __init__(self, in_channels, inner_channels, out_channels, temporal_kernel=1, spatial_stride=1, dilation=1):
+    def __init__(self, in_channels, inner_channels, out_channels, temporal_kernel=1,
+                 spatial_stride=1, dilation=1):
         super().__init__()
-        self.a = conv3d(in_channels, out_channels, (temporal_kernel, 3, 3), (1, spatial_stride, spatial_stride))
+        self.a = conv3d(in_channels, out_channels, (temporal_kernel, 3, 3),
+                        (1, spatial_stride, spatial_stride))
         self.a_bn = batch_norm(out_channels)
         self.a_relu = nn.ReLU(inplace=True)
         self.b = conv3d(out_channels, out_channels, (1, 3, 3), dilation=(1, dilation, dilation))
@@ -78,18 +88,21 @@ class BasicTransform(nn.Module):
 
 
 class ResBlock(nn.Module):
-    """relu(shortcut(x) + branch2(x)). The shortcut is a projection (1 x 1 x 1 conv with the spatial stride + BN,
-    ``branch1``) when the width or the resolution changes, else the identity."""
+    """relu(shortcut(x) + branch2(x)). The shortcut is a projection (1 x 1 x 1 conv with the
+    spatial stride + BN, ``branch1``) when the width or the resolution changes, else the
+    identity."""
 
-    def __init__(self, in_channels, inner_channels, out_channels, temporal_kernel=1, spatial_stride=1, dilation=1,
-                 bottleneck=True):
+    def __init__(self, in_channels, inner_channels, out_channels, temporal_kernel=1,
+                 spatial_stride=1, dilation=1, bottleneck=True):
         super().__init__()
         self.branch1 = None  # the identity, unless the width or the resolution changes
         if in_channels != out_channels or spatial_stride != 1:
-            self.branch1 = conv3d(in_channels, out_channels, 1, stride=(1, spatial_stride, spatial_stride))
+            self.branch1 = conv3d(in_channels, out_channels, 1,
+                                  stride=(1, spatial_stride, spatial_stride))
             self.branch1_bn = batch_norm(out_channels)
         transform = Bottleneck if bottleneck else BasicTransform
-        self.branch2 = transform(in_channels, inner_channels, out_channels, temporal_kernel, spatial_stride, dilation)
+        self.branch2 = transform(in_channels, inner_channels, out_channels, temporal_kernel,
+                                 spatial_stride, dilation)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x):
@@ -97,23 +110,27 @@ class ResBlock(nn.Module):
         return self.relu(shortcut + self.branch2(x))
 
 
-def res_stage(in_channels, inner_channels, out_channels, num_blocks, temporal_kernel=1, spatial_stride=1,
-              dilation=1, bottleneck=True):
-    """The blocks of one residual stage: block 0 changes width and resolution, the others keep them."""
-    return [ResBlock(in_channels if i == 0 else out_channels, inner_channels, out_channels, temporal_kernel,
-                     spatial_stride if i == 0 else 1, dilation, bottleneck) for i in range(num_blocks)]
+def res_stage(in_channels, inner_channels, out_channels, num_blocks, temporal_kernel=1,
+              spatial_stride=1, dilation=1, bottleneck=True):
+    """The blocks of one residual stage: block 0 changes width and resolution, the others
+    keep them."""
+    return [ResBlock(in_channels if i == 0 else out_channels, inner_channels, out_channels,
+                     temporal_kernel, spatial_stride if i == 0 else 1, dilation, bottleneck)
+            for i in range(num_blocks)]
 
 
 def init_weights(model, fc_std=0.01, zero_init_final_bn=True):
-    """The reference initialisation: convs Kaiming normal (fan_out, relu), BN weight 1 (0 where ``zero_init``
-    and ``zero_init_final_bn``) and bias 0, linear layers N(0, fc_std) with bias 0."""
+    """The reference initialisation: convs Kaiming normal (fan_out, relu), BN weight 1 (0 where
+    ``zero_init`` and ``zero_init_final_bn``) and bias 0, linear layers N(0, fc_std) with
+    bias 0."""
     for m in model.modules():
         if isinstance(m, nn.Conv3d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm3d):
-            nn.init.constant_(m.weight, 0.0 if zero_init_final_bn and getattr(m, "zero_init", False) else 1.0)
+            zero = zero_init_final_bn and getattr(m, "zero_init", False)
+            nn.init.constant_(m.weight, 0.0 if zero else 1.0)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, std=fc_std)

@@ -1,20 +1,22 @@
 """RoIAlign in plain torch, with the semantics of detectron2 / torchvision ``roi_align``.
 
-Each box is cut into ``oh x ow`` bins; each bin averages ``gh x gw`` bilinear samples placed at the centres of a regular
-grid inside it (``gh = ceil(box_h / oh)`` when ``sampling_ratio`` is 0). With ``aligned=True`` box coordinates are
-shifted by half a pixel so that a continuous coordinate ``x`` sits between pixel centres ``floor(x - 0.5)`` and
-``floor(x - 0.5) + 1``, as in detectron2.
+Each box is cut into ``oh x ow`` bins; each bin averages ``gh x gw`` bilinear samples placed at the
+centres of a regular grid inside it (``gh = ceil(box_h / oh)`` when ``sampling_ratio`` is 0). With
+``aligned=True`` box coordinates are shifted by half a pixel so that a continuous coordinate ``x``
+sits between pixel centres ``floor(x - 0.5)`` and ``floor(x - 0.5) + 1``, as in detectron2.
 
-Bilinear sampling is separable: the value of a bin is ``sum_h sum_w Ay[h] F[h, w] Ax[w]`` with one weight vector per row
-bin and one per column bin. So every box becomes two small interpolation matrices, and all boxes are pooled by one
-einsum: vectorised over boxes, differentiable in the features (and in the box coordinates)."""
+Bilinear sampling is separable: the value of a bin is ``sum_h sum_w Ay[h] F[h, w] Ax[w]`` with one
+weight vector per row bin and one per column bin. So every box becomes two small interpolation
+matrices, and all boxes are pooled by one einsum: vectorised over boxes, differentiable in the
+features (and in the box coordinates)."""
 
 import torch
 
 
 def _axis_weights(start, size, bins, sampling_ratio, length):
-    """Interpolation matrix (K, bins, length) of one axis, bin b's average of its bilinear samples, for boxes
-    starting at ``start`` (K,) with extent ``size`` (K,) on this axis, in feature-map coordinates."""
+    """Interpolation matrix (K, bins, length) of one axis, bin b's average of its bilinear samples,
+    for boxes starting at ``start`` (K,) with extent ``size`` (K,) on this axis, in feature-map
+    coordinates."""
     bin_size = size / bins
     if sampling_ratio > 0:
         grid = torch.full_like(size, sampling_ratio, dtype=torch.long)
@@ -25,7 +27,8 @@ def _axis_weights(start, size, bins, sampling_ratio, length):
     step = torch.arange(max_grid, device=size.device, dtype=size.dtype)
     bin_index = torch.arange(bins, device=size.device, dtype=size.dtype)
     grid_f = grid.clamp(min=1).to(size.dtype)
-    # (K, bins, max_grid) sample positions; samples beyond a box's own grid size are masked out below
+    # (K, bins, max_grid) sample positions; samples beyond a box's own grid size are
+    # masked out below
     pos = (start[:, None, None] + bin_index[None, :, None] * bin_size[:, None, None]
            + (step[None, None, :] + 0.5) * (bin_size / grid_f)[:, None, None])
     used = step[None, None, :] < grid[:, None, None]
@@ -48,13 +51,16 @@ def _axis_weights(start, size, bins, sampling_ratio, length):
 def roi_align(features, boxes, output_size, spatial_scale=1.0, sampling_ratio=0, aligned=True):
     """Pool one fixed-size feature map per box.
 
-    features: (N, C, H, W). boxes: (K, 5) rows ``[batch_index, x1, y1, x2, y2]`` in input coordinates (multiplied by
-    ``spatial_scale`` to reach feature-map coordinates). output_size: int or (oh, ow). Returns (K, C, oh, ow)."""
+    features: (N, C, H, W). boxes: (K, 5) rows ``[batch_index, x1, y1, x2, y2]`` in input
+    coordinates (multiplied by ``spatial_scale`` to reach feature-map coordinates). output_size:
+    int or (oh, ow). Returns (K, C, oh, ow)."""
     if features.dim() != 4:
-        raise ValueError(f"roi_align: features must be (N, C, H, W), got shape {tuple(features.shape)}")
+        raise ValueError("roi_align: features must be (N, C, H, W), "
+                         f"got shape {tuple(features.shape)}")
     if not isinstance(boxes, torch.Tensor) or boxes.dim() != 2 or boxes.shape[1] != 5:
         got = tuple(boxes.shape) if isinstance(boxes, torch.Tensor) else type(boxes).__name__
-        raise ValueError(f"roi_align: boxes must be a (K, 5) tensor [batch_index, x1, y1, x2, y2], got {got}")
+        raise ValueError("roi_align: boxes must be a (K, 5) tensor [batch_index, x1, y1, x2, y2], "
+                         f"got {got}")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     n, c, h, w = features.shape
     if boxes.shape[0] == 0:
@@ -62,10 +68,11 @@ def roi_align(features, boxes, output_size, spatial_scale=1.0, sampling_ratio=0,
 
     coords = boxes.to(torch.float64 if features.dtype == torch.float64 else torch.float32)
     batch_index = coords[:, 0].long()
-    # Checked on the CPU only: on a GPU the comparison would wait for the device at every forward; there an
-    # index out of range stops index_select below with a device-side assertion instead.
+    # Checked on the CPU only: on a GPU the comparison would wait for the device at every forward;
+    # there an index out of range stops index_select below with a device-side assertion instead.
     if batch_index.device.type == "cpu" and ((batch_index < 0) | (batch_index >= n)).any():
-        raise ValueError(f"roi_align: batch_index must be in [0, {n - 1}], got {batch_index.tolist()}")
+        raise ValueError(f"roi_align: batch_index must be in [0, {n - 1}], "
+                         f"got {batch_index.tolist()}")
     offset = 0.5 if aligned else 0.0
     x1, y1, x2, y2 = (coords[:, i] * spatial_scale - offset for i in range(1, 5))
     box_w, box_h = x2 - x1, y2 - y1
@@ -74,8 +81,9 @@ def roi_align(features, boxes, output_size, spatial_scale=1.0, sampling_ratio=0,
 
     weights_y = _axis_weights(y1, box_h, oh, sampling_ratio, h).to(features.dtype)
     weights_x = _axis_weights(x1, box_w, ow, sampling_ratio, w).to(features.dtype)
-    # index_select, not features[batch_index]: its gradient sums the boxes of one image in a fixed order, where
-    # advanced indexing's accumulates with atomic adds on CPU and changes with thread timing
+    # index_select, not features[batch_index]: its gradient sums the boxes of one image in a
+    # fixed order, where advanced indexing's accumulates with atomic adds on CPU and changes with
+    # thread timing
     per_box = features.index_select(0, batch_index)
     return torch.einsum("kih,kchw,kjw->kcij", weights_y, per_box, weights_x)
 
