@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "ava_eval", "checkpoints", "course", "data", "demo", "detection", "evaluate", "exercises", "flops", "gradcam",
-    "models", "sampling", "train", "transforms", "usage", "utils", "video", "viz", "widgets",
+    "models", "sampling", "train", "transforms", "usage", "utils", "video", "viz", "widgets", "zoo",
 }
 
 

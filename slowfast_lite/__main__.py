@@ -17,6 +17,7 @@ COMMANDS = {
     "evaluate": ("slowfast_lite.evaluate", "multi-view test of a trained model"),
     "ava-eval": ("slowfast_lite.ava_eval", "frame-mAP@0.5 of AVA detections (official rules)"),
     "demo": ("slowfast_lite.demo", "sliding-window predictions over a video, annotated mp4"),
+    "zoo": ("slowfast_lite.zoo", "the paper's Kinetics-400 weights: list them, fetch one into the torch hub cache"),
     "ablate": ("slowfast_lite.ablate", "the paper's Table 2 ablations in miniature: rows x seeds, resumable"),
     "course": ("slowfast_lite.course", "run the notebooks in order with papermill and report"),
     "claims": ("slowfast_lite.claims", "rerun the training notebooks over seeds: each claim's margin per seed"),

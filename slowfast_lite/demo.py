@@ -9,6 +9,11 @@ Results: the top-5 classes of each window (printed), a timeline of class probabi
 mp4 with the label and score of the nearest window drawn on every frame.
 
     python -m slowfast_lite demo VIDEO --model NAME --checkpoint FILE [--labels FILE] [--out out.mp4]
+    python -m slowfast_lite demo VIDEO --model slowfast_r50_8x8 --weights kinetics400 [--out out.mp4]
+
+``--weights`` takes the paper's weights from the model zoo (``zoo``: downloaded once into the torch hub cache,
+checked, loaded strictly), with their class names and the view they were tested with (short side 256, centre
+crop 256).
 """
 
 import dataclasses
@@ -23,7 +28,7 @@ import av
 import numpy as np
 import torch
 
-from . import checkpoints, sampling, transforms, usage, utils, video
+from . import checkpoints, sampling, transforms, usage, utils, video, zoo
 
 
 class DemoError(usage.UsageError):
@@ -294,12 +299,11 @@ def annotate_video(path, predictions, out, labels=None, k=3, min_height=240, chu
 
 # ---------------------------------------------------------------------------------------------------- command
 
-NO_CHECKPOINT = (
-    "demo: refusing to run without trained weights: pass --checkpoint FILE.\n"
-    "A freshly initialised network only prints noise. Use a checkpoint of this package or of the reference\n"
-    "model zoos, e.g. for --model slowfast_r50_8x8: SLOWFAST_8x8_R50.pkl (PySlowFast, Caffe2) or\n"
-    "SLOWFAST_8x8_R50.pyth (PyTorchVideo); `python -c \"from slowfast_lite import checkpoints; "
-    "print(checkpoints.MODEL_ZOO)\"` lists them all.")
+def _no_weights_message():
+    return ("refusing to run without trained weights: pass --checkpoint FILE, or --weights kinetics400 for the "
+            f"paper's Kinetics-400 weights of {', '.join(sorted({m for m, _ in zoo.WEIGHTS}))} (downloaded once "
+            "into the torch hub cache; python -m slowfast_lite zoo lists them). A freshly initialised network only "
+            "prints noise.")
 
 
 def _parser():
@@ -309,7 +313,10 @@ def _parser():
     parser.add_argument("video", help="the video file")
     parser.add_argument("--model", required=True, help="model name, e.g. slowfast_r50_8x8, slowfast_tiny")
     parser.add_argument("--checkpoint", help="weights: PySlowFast .pyth/.pkl, PyTorchVideo .pyth, or ours")
-    parser.add_argument("--labels", help="class names: one per line, or PySlowFast's json {\"name\": index}")
+    parser.add_argument("--weights", help="instead, the model zoo's weights of --model, e.g. kinetics400: "
+                                          "downloaded once into the torch hub cache, with their class names")
+    parser.add_argument("--labels", help="class names: one per line, or PySlowFast's json {\"name\": index} "
+                                         "(--weights brings its own)")
     parser.add_argument("--out", help=f"annotated video to write ({', '.join(VIDEO_SUFFIXES)}; and its timeline "
                                       "as <out>_timeline.png)")
     parser.add_argument("--timeline", help="where to save the timeline figure (png, pdf, svg ...)")
@@ -355,18 +362,28 @@ def load_model(name, checkpoint, device="cpu"):
 
 def cli(argv) -> int:
     args = _parser().parse_args(argv)
-    if not args.checkpoint:
-        print(NO_CHECKPOINT, file=sys.stderr)
+    if args.checkpoint and args.weights:
+        raise DemoError("give --checkpoint FILE or --weights NAME, not both")
+    if not (args.checkpoint or args.weights):
+        print(f"demo: {_no_weights_message()}", file=sys.stderr)
         return 2
     usage.check_model_name(args.model)
+    entry = zoo.get(args.model, args.weights) if args.weights else None
     out, timeline = _outputs(args)
-    usage.check_input_file(args.checkpoint, "--checkpoint")
+    if args.checkpoint:
+        usage.check_input_file(args.checkpoint, "--checkpoint")
     video.probe(args.video)  # a video that cannot be read fails now, not after loading the model
     device = utils.pick_device(usage.check_device(args.device))
-    model, view = load_model(args.model, args.checkpoint, device)
+    if entry:
+        model, labels = zoo.load(args.model, args.weights, device, progress=sys.stderr.isatty())
+        view = View(crop_size=entry.test_crop, short_side=entry.test_scale)
+    else:
+        model, view = load_model(args.model, args.checkpoint, device)
+        labels = None
     view = dataclasses.replace(view, crop_size=args.crop or view.crop_size,
                                short_side=args.short_side or (None if args.crop else view.short_side))
-    labels = read_labels(args.labels, model.config.num_classes) if args.labels else None
+    if args.labels:
+        labels = read_labels(args.labels, model.config.num_classes)
     predictions = predict_video(model, args.video, args.stride, view, args.batch_size, progress=sys.stderr.isatty())
     print(format_predictions(predictions, labels, args.top))
     if timeline:

@@ -6,6 +6,7 @@ top-1/top-5 accuracy, per-class accuracy and the confusion matrix (rows: true cl
 """
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,17 +109,48 @@ def multi_view(model, dataset, batch_size=16, device="auto", num_workers=0, prog
     return MultiViewResult(scores, labels, views, getattr(dataset, "classnames", None))
 
 
+def match_classes(dataset, names, weights="the weights"):
+    """Make a test set's labels index the classes of model-zoo weights (``names``, in their order).
+
+    A csv without class names must already use those indices (checked); class names (a folder per class, or a
+    ``classnames.json``) are looked up by name, spaces and underscores alike (``air_drumming`` is ``air drumming``),
+    so a few Kinetics classes in folders are scored as the 400-class model sees them.
+    """
+    names = list(names)
+    if dataset.classnames is None:
+        top = max(label for _, label in dataset.rows)
+        if top >= len(names):
+            raise usage.UsageError(f"--data {dataset.source}: label {top} is not a class of {weights} "
+                                   f"(0..{len(names) - 1})")
+    elif dataset.classnames != names:
+        index = {name.replace("_", " "): i for i, name in enumerate(names)}
+        own = [name.replace("_", " ") for name in dataset.classnames]
+        unknown = [name for name in own if name not in index]
+        if unknown:
+            raise usage.UsageError(f"--data {dataset.source}: class {unknown[0]!r} is not one of the {len(names)} "
+                                   f"classes of {weights}; name the classes as they do (zoo.class_names), or "
+                                   "label a csv with their indices")
+        dataset.rows = [(path, index[own[label]]) for path, label in dataset.rows]
+    dataset.classnames, dataset.num_classes = names, len(names)
+    return dataset
+
+
 def cli(argv) -> int:
-    """``python -m slowfast_lite evaluate --checkpoint FILE --data TEST_CSV [--clips N --crops N]``"""
-    from slowfast_lite import checkpoints
+    """``python -m slowfast_lite evaluate --checkpoint FILE --data TEST_CSV [--clips N --crops N]``, or with
+    ``--model NAME --weights kinetics400`` instead of ``--checkpoint``: the model zoo's weights (``zoo``)."""
+    from slowfast_lite import checkpoints, zoo
     from slowfast_lite.data.kinetics import VideoClassificationDataset
+    from slowfast_lite.models import CONFIGS
 
     parser = usage.ArgumentParser(prog="python -m slowfast_lite evaluate",
-                                  description="Multi-view test of a model trained with `train`.")
-    parser.add_argument("--checkpoint", required=True, type=Path,
+                                  description="Multi-view test of a model trained with `train`, or of the model "
+                                              "zoo's weights.")
+    parser.add_argument("--checkpoint", type=Path,
                         help="checkpoint.pt written by `train`, or a PySlowFast / PyTorchVideo file with --model")
+    parser.add_argument("--weights", help="instead of --checkpoint: the model zoo's weights of --model, e.g. "
+                        "kinetics400 (downloaded once into the torch hub cache; tested at short side 256, crop 256)")
     parser.add_argument("--model", help="our model name, for a checkpoint that does not record its model (then "
-                        "clips are sampled as the model's config says)")
+                        "clips are sampled as the model's config says), and for --weights")
     parser.add_argument("--data", required=True, type=Path, help="test csv (path label) or folder per class")
     parser.add_argument("--clips", type=usage.integer(minimum=1), default=None,
                         help="temporal clips per video (default: training's)")
@@ -128,17 +160,33 @@ def cli(argv) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args(argv)
-    usage.check_input_file(args.checkpoint, "--checkpoint")
+    if (args.checkpoint is None) == (args.weights is None):
+        raise usage.UsageError("give --checkpoint FILE or --weights NAME (with --model), one of them")
+    entry = None
+    if args.weights:
+        if not args.model:
+            raise usage.UsageError(f"--weights {args.weights} needs --model, the network they are for "
+                                   "(python -m slowfast_lite zoo lists them)")
+        usage.check_model_name(args.model)
+        entry = zoo.get(args.model, args.weights)
+    else:
+        usage.check_input_file(args.checkpoint, "--checkpoint")
     if not args.data.exists():
         raise usage.UsageError(f"--data {args.data}: no such csv file or folder")
     if args.json:
         usage.check_output_file(args.json, "--json", (args.checkpoint, args.data))
     usage.check_device(args.device)
 
-    model, data_settings = checkpoints.load_model(args.checkpoint, args.model)
     views = {k: v for k, v in (("num_clips", args.clips), ("num_crops", args.crops)) if v is not None}
-    dataset = (VideoClassificationDataset(args.data, "test", **{**data_settings, **views}) if data_settings
-               else VideoClassificationDataset.for_model(model, args.data, "test", **views))
+    if entry:  # the data set first: a label the weights do not know fails before the download
+        dataset = VideoClassificationDataset.for_model(CONFIGS[args.model], args.data, "test", **views,
+                                                       test_scale=entry.test_scale, test_crop_size=entry.test_crop)
+        match_classes(dataset, zoo.class_names(entry.classes), f"--weights {args.weights}")
+        model, _ = zoo.load(args.model, args.weights, progress=sys.stderr.isatty())
+    else:
+        model, data_settings = checkpoints.load_model(args.checkpoint, args.model)
+        dataset = (VideoClassificationDataset(args.data, "test", **{**data_settings, **views}) if data_settings
+                   else VideoClassificationDataset.for_model(model, args.data, "test", **views))
     if args.json:  # the data set's every file is an input too: its class names and its videos
         usage.check_output_file(args.json, "--json", (args.checkpoint, *dataset.input_files))
     device = utils.pick_device(args.device)
@@ -147,7 +195,8 @@ def cli(argv) -> int:
     print(f"{summary['videos']} videos x {summary['views_per_video']} views: "
           f"top-1 {100 * result.top1:.1f}%  top-5 {100 * result.top5:.1f}%")
     for name, accuracy in summary["per_class"].items():
-        print(f"  {name:<20} {100 * accuracy:5.1f}%")
+        if entry is None or accuracy == accuracy:  # zoo weights: only the classes the test set has (not NaN)
+            print(f"  {name:<20} {100 * accuracy:5.1f}%")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1))
     return 0
