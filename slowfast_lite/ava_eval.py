@@ -135,7 +135,7 @@ def cli(argv) -> int:
     parser.add_argument("--exclusions", help="excluded timestamps csv")
     parser.add_argument("--iou", type=usage.number(above=0, maximum=1), default=0.5,
                         help="IoU threshold in (0, 1] (default 0.5)")
-    parser.add_argument("--top-k", type=usage.integer(minimum=1), default=None,
+    parser.add_argument("--top-k", type=usage.integer(minimum=1, maximum=100_000), default=None,
                         help="keep the k best detections per keyframe, matched in score order (ActivityNet: 50)")
     args = parser.parse_args(argv)
     for option in ("labelmap", "groundtruth", "detections", "exclusions"):

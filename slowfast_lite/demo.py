@@ -322,13 +322,14 @@ def _parser():
     parser.add_argument("--timeline", help="where to save the timeline figure (png, pdf, svg ...)")
     parser.add_argument("--stride", type=usage.number(above=0),
                         help="frames between window starts (default: half a window)")
-    parser.add_argument("--crop", type=usage.integer(minimum=1),
+    parser.add_argument("--crop", type=usage.integer(minimum=1, maximum=1024),
                         help="crop size in pixels (default: the model's training crop)")
-    parser.add_argument("--short-side", type=usage.integer(minimum=1),
+    parser.add_argument("--short-side", type=usage.integer(minimum=1, maximum=4096),
                         help="short side before cropping (default: the crop size)")
-    parser.add_argument("--top", type=usage.integer(minimum=1), default=5,
+    parser.add_argument("--top", type=usage.integer(minimum=1, maximum=1000), default=5,
                         help="classes printed per window (default 5)")
-    parser.add_argument("--batch-size", type=usage.integer(minimum=1), default=4, help="windows per forward pass")
+    parser.add_argument("--batch-size", type=usage.integer(minimum=1, maximum=1024), default=4,
+                        help="windows per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     return parser
 
@@ -368,6 +369,9 @@ def cli(argv) -> int:
         print(f"demo: {_no_weights_message()}", file=sys.stderr)
         return 2
     usage.check_model_name(args.model)
+    if args.short_side and args.crop and args.short_side < args.crop:
+        raise DemoError(f"--short-side {args.short_side}: smaller than --crop {args.crop}; the crop is cut from "
+                        "the scaled frame, so give a short side >= the crop")
     entry = zoo.get(args.model, args.weights) if args.weights else None
     out, timeline = _outputs(args)
     if args.checkpoint:
@@ -382,6 +386,10 @@ def cli(argv) -> int:
         labels = None
     view = dataclasses.replace(view, crop_size=args.crop or view.crop_size,
                                short_side=args.short_side or (None if args.crop else view.short_side))
+    crop = view.crop_size or model.config.crop_size
+    if view.short_side is not None and view.short_side < crop:
+        raise DemoError(f"--short-side {view.short_side}: smaller than the crop ({crop}); the crop is cut from "
+                        "the scaled frame, so give a short side >= the crop")
     if args.labels:
         labels = read_labels(args.labels, model.config.num_classes)
     predictions = predict_video(model, args.video, args.stride, view, args.batch_size, progress=sys.stderr.isatty())

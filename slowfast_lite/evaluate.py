@@ -152,11 +152,11 @@ def cli(argv) -> int:
     parser.add_argument("--model", help="our model name, for a checkpoint that does not record its model (then "
                         "clips are sampled as the model's config says), and for --weights")
     parser.add_argument("--data", required=True, type=Path, help="test csv (path label) or folder per class")
-    parser.add_argument("--clips", type=usage.integer(minimum=1), default=None,
+    parser.add_argument("--clips", type=usage.integer(minimum=1, maximum=100), default=None,
                         help="temporal clips per video (default: training's)")
     parser.add_argument("--crops", type=int, default=None, choices=(1, 3), help="spatial crops per video")
-    parser.add_argument("--batch-size", type=usage.integer(minimum=1), default=16)
-    parser.add_argument("--workers", type=usage.integer(minimum=0), default=0)
+    parser.add_argument("--batch-size", type=usage.integer(minimum=1, maximum=4096), default=16)
+    parser.add_argument("--workers", type=usage.integer(minimum=0, maximum=256), default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args(argv)

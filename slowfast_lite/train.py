@@ -393,20 +393,21 @@ def cli(argv) -> int:
     parser.add_argument("--data", required=True, type=Path,
                         help="folder with train.csv/val.csv (path label), a train csv, or a folder per class")
     parser.add_argument("--val", type=Path, help="validation csv or folder (default: DATA/val.csv if present)")
-    parser.add_argument("--epochs", type=usage.integer(minimum=1), default=10)
-    parser.add_argument("--batch-size", type=usage.integer(minimum=1), default=16)
+    parser.add_argument("--epochs", type=usage.integer(minimum=1, maximum=100_000), default=10)
+    parser.add_argument("--batch-size", type=usage.integer(minimum=1, maximum=4096), default=16)
     parser.add_argument("--lr", type=usage.number(above=0), default=0.1)
     parser.add_argument("--warmup-epochs", type=usage.number(minimum=0), default=1.0)
-    parser.add_argument("--crop", type=usage.integer(minimum=8), default=None,
+    parser.add_argument("--crop", type=usage.integer(minimum=8, maximum=1024), default=None,
                         help="training crop (default: the model's)")
-    parser.add_argument("--scale", type=usage.integer(minimum=8), nargs=2, default=None, metavar=("MIN", "MAX"),
+    parser.add_argument("--scale", type=usage.integer(minimum=8, maximum=4096), nargs=2, default=None,
+                        metavar=("MIN", "MAX"),
                         help="short-side jitter range (default: 8/7 and 10/7 of the crop, PySlowFast's ratio)")
     parser.add_argument("--fast-gray", action="store_true", help="grey-scale input for the Fast pathway")
     parser.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<model>)")
     parser.add_argument("--no-resume", action="store_true",
                         help="start over even if OUT has a checkpoint of this run (another run's is never replaced)")
-    parser.add_argument("--workers", type=usage.integer(minimum=0), default=0)
+    parser.add_argument("--workers", type=usage.integer(minimum=0, maximum=256), default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--compile", action="store_true")

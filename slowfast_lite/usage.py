@@ -160,14 +160,14 @@ def check_model_name(name, option="--model"):
 
 
 def read_text(path):
-    """The UTF-8 text of a file the user gave; a missing or non-UTF-8 file is a UsageError naming it (and the
-    line of the first bad byte)."""
+    """The UTF-8 text of a file the user gave (a leading byte-order mark, as some editors save, is dropped); a
+    missing or non-UTF-8 file is a UsageError naming it (and the line of the first bad byte)."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file" if not path.exists() else f"{path} is not a file")
     data = path.read_bytes()
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         raise UsageError(f"{path}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x}); save the file as UTF-8") \

@@ -31,6 +31,11 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
 MODES = ("train", "test")
 
 
+# Without class names a csv's labels alone say how many classes there are (the largest + 1), so they are bounded:
+# a label of 400000000 would size a head of a terabyte.
+MAX_CLASSES = 100_000
+
+
 class DatasetError(usage.UsageError):
     """A data set description that cannot be used; the message names the file and the line or folder."""
 
@@ -60,7 +65,12 @@ def read_csv(path, path_prefix=None, num_classes=None):
         if label < 0 or (num_classes is not None and label >= num_classes):
             known = f" (known classes 0..{num_classes - 1})" if num_classes is not None else ""
             raise DatasetError(f"{path}, line {number}: unknown label {label}{known}")
+        if num_classes is None and label >= MAX_CLASSES:
+            raise DatasetError(f"{path}, line {number}: label {label} is out of range: without class names a label "
+                               f"is at most {MAX_CLASSES - 1}; name the classes in a classnames.json beside the csv")
         file = base / parts[0]
+        if file.is_dir():
+            raise DatasetError(f"{path}, line {number}: {file} is a folder, not a video file")
         if not file.is_file():
             raise DatasetError(f"{path}, line {number}: video {file} does not exist")
         rows.append((file, label))
@@ -102,11 +112,24 @@ def read_classnames(path):
     path = Path(path)
     text = usage.read_text(path)
     if path.suffix == ".json":
-        mapping = json.loads(text)
+        try:
+            mapping = json.loads(text)
+        except ValueError as err:  # json.JSONDecodeError: message, line and column
+            raise DatasetError(f"{path}: not valid JSON ({err}); expected {{\"class name\": index, ...}}") from None
+        if not isinstance(mapping, dict):
+            kind = {list: "an array", str: "a string"}.get(type(mapping), f"a {type(mapping).__name__}")
+            raise DatasetError(f"{path}: expected a JSON object {{\"class name\": index, ...}}, got {kind}")
+        odd = [(name, i) for name, i in mapping.items() if not isinstance(i, int) or isinstance(i, bool)]
+        if odd:
+            raise DatasetError(f"{path}: class {odd[0][0]!r} has index {odd[0][1]!r}, not an integer")
         if sorted(mapping.values()) != list(range(len(mapping))):
             raise DatasetError(f"{path}: class indices must be 0..{len(mapping) - 1}, each once")
-        return [name for name, _ in sorted(mapping.items(), key=lambda item: item[1])]
-    return [line.strip() for line in text.splitlines() if line.strip()]
+        names = [name for name, _ in sorted(mapping.items(), key=lambda item: item[1])]
+    else:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not names:
+        raise DatasetError(f"{path}: no class names")
+    return names
 
 
 class VideoClassificationDataset(torch.utils.data.Dataset):

@@ -299,11 +299,12 @@ def cli(argv) -> int:
     parser.add_argument("--out", type=Path, help="output folder (default: cached under the data folder)")
     parser.add_argument("--force", action="store_true", help="regenerate even if a complete set exists")
     for name in ("train", "val", "test"):
-        parser.add_argument(f"--{name}", type=usage.integer(minimum=1),
+        parser.add_argument(f"--{name}", type=usage.integer(minimum=1, maximum=10_000),
                             help=f"clips per class in {name} (default: the profile's)")
-    parser.add_argument("--size", type=usage.integer(minimum=16),
+    parser.add_argument("--size", type=usage.integer(minimum=16, maximum=512),
                         help="frame size in pixels, even (default: the profile's)")
-    parser.add_argument("--frames", type=usage.integer(minimum=2), help="frames per video (default: the profile's)")
+    parser.add_argument("--frames", type=usage.integer(minimum=2, maximum=1000),
+                        help="frames per video (default: the profile's)")
     parser.add_argument("--groups", default=",".join(DEFAULT_GROUPS),
                         help=f"comma-separated class groups out of {','.join(GROUPS)} (default: %(default)s)")
     args = parser.parse_args(argv)

@@ -219,6 +219,11 @@ def write_scene_clip(path=None, *, num_frames: int = 132, fps: float = 25.0, hei
 
 
 # ---------------------------------------------------------------------------------------------- command line
+# What the command line accepts: far beyond a demonstration clip, far below what exhausts a machine
+MAX_FRAMES, MAX_SIZE, MAX_SPOKES = 3000, 1024, 360
+MAX_CLIP_BYTES = 1 << 30  # the frames are drawn in memory, then encoded
+
+
 def cli(argv) -> int:
     """``python -m slowfast_lite make-data {wheel,scene,motion,ava} ...``"""
     argv = list(argv)
@@ -234,18 +239,23 @@ def cli(argv) -> int:
     sub = parser.add_subparsers(dest="kind", required=True, metavar="{wheel,scene,motion,ava}")
     wheel_args = sub.add_parser("wheel", help="a spinning spoked wheel (temporal aliasing demo)")
     wheel_args.add_argument("--out", type=Path, help="output mp4 (default: cached under the data folder)")
-    wheel_args.add_argument("--frames", type=usage.integer(minimum=1), default=96)
+    wheel_args.add_argument("--frames", type=usage.integer(minimum=1, maximum=MAX_FRAMES), default=96)
     wheel_args.add_argument("--fps", type=usage.number(above=0), default=30.0)
-    wheel_args.add_argument("--size", type=usage.integer(minimum=16), default=96, help="frame size, even")
-    wheel_args.add_argument("--spokes", type=usage.integer(minimum=1), default=4)
+    wheel_args.add_argument("--size", type=usage.integer(minimum=16, maximum=MAX_SIZE), default=96,
+                            help="frame size, even")
+    wheel_args.add_argument("--spokes", type=usage.integer(minimum=1, maximum=MAX_SPOKES), default=4)
     wheel_args.add_argument("--speed", type=usage.number(), default=5.625,
                             help="degrees per frame, + counter-clockwise")
     wheel_args.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     scene_args = sub.add_parser("scene", help="the synthetic stand-in for the real sample clip")
     scene_args.add_argument("--out", type=Path, help="output mp4 (default: cached under the data folder)")
-    scene_args.add_argument("--frames", type=usage.integer(minimum=1), default=132)
+    scene_args.add_argument("--frames", type=usage.integer(minimum=1, maximum=MAX_FRAMES), default=132)
     scene_args.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     args = parser.parse_args(argv)
+    if args.kind == "wheel" and args.frames * args.size ** 2 * 3 > MAX_CLIP_BYTES:
+        raise usage.UsageError(f"--frames {args.frames} --size {args.size}: the clip's frames would take "
+                               f"{args.frames * args.size ** 2 * 3 / 2 ** 30:.1f} GiB in memory (at most "
+                               f"{MAX_CLIP_BYTES / 2 ** 30:g}); give fewer frames or a smaller size")
     if args.out is not None:
         usage.check_output_file(args.out, "--out", suffixes=video.VIDEO_SUFFIXES)
 

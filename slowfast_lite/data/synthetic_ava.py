@@ -383,11 +383,13 @@ def cli(argv) -> int:
     parser = usage.ArgumentParser(prog="python -m slowfast_lite make-data ava",
                                   description="Write the synthetic AVA data set (mp4 + official csv/pbtxt).")
     parser.add_argument("--out", type=Path, help="output folder (default: cached under the data folder)")
-    parser.add_argument("--train-videos", type=usage.integer(minimum=1), default=12)
-    parser.add_argument("--val-videos", type=usage.integer(minimum=1), default=4)
-    parser.add_argument("--seconds", type=usage.integer(minimum=2), default=10, help="length of each video")
-    parser.add_argument("--height", type=usage.integer(minimum=32), default=64, help="frame height, even")
-    parser.add_argument("--width", type=usage.integer(minimum=32), default=96, help="frame width, even")
+    parser.add_argument("--train-videos", type=usage.integer(minimum=1, maximum=1000), default=12)
+    parser.add_argument("--val-videos", type=usage.integer(minimum=1, maximum=1000), default=4)
+    parser.add_argument("--seconds", type=usage.integer(minimum=2, maximum=600), default=10,
+                        help="length of each video")
+    parser.add_argument("--height", type=usage.integer(minimum=32, maximum=1024), default=64,
+                        help="frame height, even")
+    parser.add_argument("--width", type=usage.integer(minimum=32, maximum=1024), default=96, help="frame width, even")
     parser.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(argv)
