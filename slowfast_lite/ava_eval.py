@@ -142,8 +142,16 @@ def cli(argv) -> int:
         if getattr(args, option) is not None:
             usage.check_input_file(getattr(args, option), f"--{option}")
     label_map = read_label_map(args.labelmap)
-    mean_ap, per_class = frame_map(args.groundtruth, args.detections, label_map, args.exclusions,
-                                   args.iou, args.top_k)
+    groundtruth = read_ava_csv(args.groundtruth, "groundtruth")
+    if not groundtruth:
+        raise usage.UsageError(f"--groundtruth {args.groundtruth}: no rows; nothing to evaluate against")
+    mean_ap, per_class = frame_map(groundtruth, args.detections, label_map, args.exclusions, args.iou, args.top_k)
+    if not per_class:
+        ids = sorted(label_map)
+        shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
+        raise usage.UsageError(f"--groundtruth {args.groundtruth}: none of its {len(groundtruth)} rows is of a class "
+                               f"of --labelmap {args.labelmap} (ids {shown}) outside the excluded keyframes; nothing "
+                               "to evaluate")
     for action_id, ap in per_class.items():
         print(f"AP@{args.iou:g} {ap:.4f}  {action_id:>3}  {label_map[action_id]}")
     print(f"mAP@{args.iou:g} {mean_ap:.4f} over {len(per_class)} classes with ground truth")

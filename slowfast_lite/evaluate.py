@@ -7,6 +7,7 @@ top-1/top-5 accuracy, per-class accuracy and the confusion matrix (rows: true cl
 
 import json
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +44,7 @@ class MultiViewResult:
     labels: torch.Tensor  # (num_videos,)
     views: torch.Tensor  # (num_videos,): views seen per video
     classnames: list = field(default=None)
-
+    excluded: list = field(default_factory=list)  # videos that could not be read: left out, never scored
     @property
     def num_classes(self):
         return self.scores.shape[1]
@@ -77,7 +78,8 @@ class MultiViewResult:
     def summary(self) -> dict:
         names = self.classnames or [str(i) for i in range(self.num_classes)]
         return {"top1": self.top1, "top5": self.top5, "videos": len(self.labels),
-                "views_per_video": int(self.views.max()),
+                "views_per_video": int(self.views.max()) if len(self.views) else 0,
+                "excluded": [str(video) for video in self.excluded],
                 "per_class": {n: round(a, 4) for n, a in zip(names, self.per_class.tolist(), strict=True)}}
 
 
@@ -85,7 +87,9 @@ class MultiViewResult:
 def multi_view(model, dataset, batch_size=16, device="auto", num_workers=0, progress=False) -> MultiViewResult:
     """Test ``model`` on every view of a test-mode ``dataset``; softmax scores are summed per video.
 
-    The model runs in eval mode (restored afterwards). Works with any number of views, also a single one.
+    The model runs in eval mode (restored afterwards). Works with any number of views, also a single one. A
+    video that cannot be read (a view of it failed to decode during this test) is left out: its path (or index)
+    is in ``excluded``, and ``scores``, ``labels`` and ``views`` hold the other videos only.
     """
     from tqdm.auto import tqdm
 
@@ -96,6 +100,7 @@ def multi_view(model, dataset, batch_size=16, device="auto", num_workers=0, prog
     num_videos, num_classes = dataset.num_videos, getattr(dataset, "num_classes", None)
     scores, views = None, torch.zeros(num_videos, dtype=torch.long)
     labels = dataset.labels.clone()
+    failed_before = dataset.failure_counts() if hasattr(dataset, "failure_counts") else None
     try:
         for batch in tqdm(loader, desc="testing", disable=not progress, leave=False):
             pathways, _, video_index = batch[0], batch[1], batch[2]
@@ -106,7 +111,15 @@ def multi_view(model, dataset, batch_size=16, device="auto", num_workers=0, prog
             views += torch.bincount(video_index, minlength=num_videos)
     finally:
         model.train(was_training)
-    return MultiViewResult(scores, labels, views, getattr(dataset, "classnames", None))
+    if scores is None:
+        scores = torch.zeros(num_videos, num_classes or 0)
+    excluded = []
+    if failed_before is not None:
+        failed = dataset.failure_counts() > failed_before
+        rows = getattr(dataset, "rows", None)
+        excluded = [rows[i][0] if rows else i for i in failed.nonzero().flatten().tolist()]
+        scores, labels, views = scores[~failed], labels[~failed], views[~failed]
+    return MultiViewResult(scores, labels, views, getattr(dataset, "classnames", None), excluded)
 
 
 def match_classes(dataset, names, weights="the weights"):
@@ -190,10 +203,20 @@ def cli(argv) -> int:
     if args.json:  # the data set's every file is an input too: its class names and its videos
         usage.check_output_file(args.json, "--json", (args.checkpoint, *dataset.input_files))
     device = utils.pick_device(args.device)
-    result = multi_view(model.to(device), dataset, args.batch_size, device, args.workers, progress=True)
+    with warnings.catch_warnings():  # an unreadable video is reported once, below
+        warnings.filterwarnings("ignore", message="unreadable video")
+        result = multi_view(model.to(device), dataset, args.batch_size, device, args.workers, progress=True)
+    if result.excluded:
+        shown = ", ".join(map(str, result.excluded[:3])) + (" ..." if len(result.excluded) > 3 else "")
+        if not len(result.labels):
+            print(f"evaluate: no video of --data {args.data} could be read ({len(result.excluded)} unreadable: "
+                  f"{shown})", file=sys.stderr)
+            return 1
+        print(f"evaluate: left out {len(result.excluded)} unreadable video(s), not scored: {shown}", file=sys.stderr)
     summary = result.summary()
     print(f"{summary['videos']} videos x {summary['views_per_video']} views: "
-          f"top-1 {100 * result.top1:.1f}%  top-5 {100 * result.top5:.1f}%")
+          f"top-1 {100 * result.top1:.1f}%  top-5 {100 * result.top5:.1f}%"
+          + (f" ({len(result.excluded)} unreadable left out)" if result.excluded else ""))
     for name, accuracy in summary["per_class"].items():
         if entry is None or accuracy == accuracy:  # zoo weights: only the classes the test set has (not NaN)
             print(f"  {name:<20} {100 * accuracy:5.1f}%")

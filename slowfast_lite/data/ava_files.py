@@ -61,8 +61,8 @@ def _parse_row(fields, kind, known_actions, where, need_action=False):
     box = tuple(_number(v, float, name, where) for v, name in zip(fields[2:6], ("x1", "y1", "x2", "y2"), strict=True))
     if not all(0.0 <= v <= 1.0 for v in box):
         raise AVAFormatError(f"{where}: box coordinates must lie in [0, 1], got {box}")
-    if box[2] <= box[0] or box[3] <= box[1]:
-        raise AVAFormatError(f"{where}: box needs x2 > x1 and y2 > y1, got {box}")
+    if (box[2] <= box[0] or box[3] <= box[1]) and kind == "groundtruth":  # detections: dropped when evaluated,
+        raise AVAFormatError(f"{where}: box needs x2 > x1 and y2 > y1, got {box}")  # as the official code does
 
     action_text = fields[6].strip()
     if action_text == "" and kind == "detections" and need_action:

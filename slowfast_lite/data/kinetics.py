@@ -13,8 +13,10 @@ Fast-only. Random choices depend only on (seed, epoch, index), so a run is the s
 DataLoader workers and an interrupted run resumes exactly (``set_epoch``, as DistributedSampler does).
 
 A video that fails to decode does not stop a run: a warning names it, a counter shared with the workers
-records it (``failures``), and another video is drawn instead. Bad rows (missing file, unknown label,
-malformed line) raise ``DatasetError`` at construction, naming the file and the line.
+records it (``failures``), and in train mode another video is drawn instead. A test view is never replaced by
+another video's: it comes back as zeros, and ``evaluate.multi_view`` leaves the video out of the scores. Bad
+rows (missing file, unknown label, malformed line) raise ``DatasetError`` at construction, naming the file and
+the line.
 """
 
 import json
@@ -219,6 +221,16 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
     def num_failures(self):
         return int(self._failures.sum())
 
+    def failure_counts(self):
+        """Decode failures per video so far (a copy, LongTensor (num_videos,)), over every worker."""
+        return self._failures.long().clone()
+
+    def placeholder(self):
+        """Zero pathways shaped like a test view: what an unreadable video's view is, so a batch still stacks."""
+        size = self.test_crop_size if self.mode == "test" else self.crop_size
+        clip = torch.zeros(3, self.num_frames, size, size)
+        return transforms.to_pathways(clip, self.pathways, self.alpha, self.fast_grayscale, self.fast_time_difference)
+
     def set_epoch(self, epoch):
         """Training clips are drawn from (seed, epoch, index): call before each epoch for fresh clips."""
         self.epoch = epoch
@@ -246,6 +258,10 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
                 break
             except video.VideoDecodeError as error:
                 self._failures[video_index] += 1
+                if self.mode == "test":  # never scored as another video: multi_view leaves this one out
+                    warnings.warn(f"unreadable video {self.rows[video_index][0]} is left out: {error}", stacklevel=2)
+                    pathways = self.placeholder()
+                    break
                 warnings.warn(f"skipping unreadable video {self.rows[video_index][0]}: {error}", stacklevel=2)
                 video_index = rng.randrange(len(self.rows))  # another video (of any class) in its place
         else:
