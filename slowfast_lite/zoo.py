@@ -301,17 +301,17 @@ def _bytes(count):
 # ---------------------------------------------------------------------------------------------------- command
 
 def table(cache=False):
-    """The zoo as text: one row per weights file (model, weights, source file, size, accuracy), and with
-    ``cache`` whether it is in the torch hub cache."""
+    """The zoo as text: one row per weights file (model, weights, file, size or ``?`` where not recorded, the zoo's
+    top-1/top-5), and with ``cache`` whether it is in the torch hub cache."""
     header = f"{'model':<18} {'weights':<12} {'file':<24} {'size':>9}  {'top-1/top-5':<12}"
-    rows = [header + ("  cached" if cache else "")]
+    rows = [(header + ("  cached" if cache else "")).rstrip()]
     for entry in WEIGHTS.values():
         size = f"{entry.size / 1e6:.1f} MB" if entry.size else "?"
         accuracy = f"{entry.top1:.2f}/{entry.top5:.2f}" if entry.top1 else ""
         row = f"{entry.model:<18} {entry.name:<12} {entry.file_name:<24} {size:>9}  {accuracy:<12}"
         if cache:
             row += "  yes" if cached(entry.model, entry.name) else "  no"
-        rows.append(row)
+        rows.append(row.rstrip())
     return "\n".join(rows)
 
 
