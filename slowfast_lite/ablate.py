@@ -16,12 +16,13 @@ A variant is one model recipe (model name, ``SlowFastConfig`` overrides, data se
 ``members`` such models trained from different seeds on the same data (Table 2f's "2-Slow ensemble").
 """
 
-import argparse
 import json
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from slowfast_lite import usage
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"  # committed sweeps: results/table2_<profile>/
 GROUPS = ("appearance", "motion", "binding")  # the ablation set: MotionShapes(groups=GROUPS)
@@ -88,8 +89,8 @@ PROFILES = {
 }
 
 
-class AblationError(ValueError):
-    """A bad row, seed list, profile or results file; the message names it."""
+class AblationError(usage.UsageError):
+    """A bad row, seed list, profile or results file; the message names it (a user error: exit status 2)."""
 
 
 def variants_of(rows) -> list:
@@ -152,15 +153,62 @@ def read_results(path) -> list:
     path = Path(path)
     if not path.exists():
         return []
+    try:
+        text = usage.read_text(path)
+    except usage.UsageError as error:
+        raise AblationError(str(error)) from None
     records = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise AblationError(f"{path}, line {number}: not a json record ({error.msg})") from None
+            raise AblationError(f"{path}, line {number}: not a json record ({error.msg}); remove the line (a run it "
+                                "held is rerun)") from None
+        missing = [key for key in RECORD_KEYS if not isinstance(record, dict) or key not in record]
+        if missing:
+            raise AblationError(f"{path}, line {number}: not a record of this sweep (no {', '.join(missing)}); "
+                                "remove the line (a run it held is rerun)")
+        records.append(record)
     return records
+
+
+RECORD_KEYS = ("variant", "seed", "profile")  # what a sweep reads back from every line
+
+
+def parse_seeds(text, option="--seeds"):
+    """``"0,1,2"`` -> [0, 1, 2]: one or more integers >= 0, each once, in the order given."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise AblationError(f"{option} {text!r}: write integers >= 0 separated by commas, e.g. 0,1,2")
+    if not parts:
+        raise AblationError(f"{option} {text!r}: give one or more seeds >= 0, e.g. 0,1,2")
+    return list(dict.fromkeys(int(part) for part in parts))
+
+
+def parse_rows(text, option="--rows"):
+    """``"2b,2c"`` -> ["2b", "2c"]: one or more rows of ``ROWS``, each once."""
+    rows = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not rows:
+        raise AblationError(f"{option} {text!r}: give one or more rows, e.g. {','.join(list(ROWS)[:2])}")
+    variants_of(rows)  # unknown rows raise, naming them
+    return rows
+
+
+def _read_invocations(path):
+    """The calls a provenance.json records ([] when absent); a damaged file is an AblationError naming it."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        calls = json.loads(usage.read_text(path))["invocations"]
+        if not isinstance(calls, list) or not all(isinstance(c, dict) and "wall_time_s" in c for c in calls):
+            raise TypeError
+    except (usage.UsageError, ValueError, KeyError, TypeError):
+        raise AblationError(f"{path}: not the provenance this command writes ({{\"invocations\": [...]}}); move it "
+                            "away to start a new record") from None
+    return calls
 
 
 def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", progress=True, jobs=1,
@@ -380,10 +428,9 @@ def provenance(command, wall_time_s, threads, jobs=1) -> dict:
 def read_provenance(out_dir) -> dict:
     """What produced a sweep folder: the last ``ablate`` call's facts, with ``wall_time_s`` summed over every call
     that added runs and ``calls`` their number ({} when there is no provenance.json)."""
-    path = Path(out_dir) / "provenance.json"
-    if not path.exists():
+    calls = _read_invocations(Path(out_dir) / "provenance.json")
+    if not calls:
         return {}
-    calls = json.loads(path.read_text())["invocations"]
     return {**calls[-1], "wall_time_s": round(sum(c["wall_time_s"] for c in calls), 1), "calls": len(calls)}
 
 
@@ -395,26 +442,24 @@ def cli(argv) -> int:
 
     import torch
 
-    parser = argparse.ArgumentParser(prog="python -m slowfast_lite ablate",
-                                     description="The paper's Table 2 ablations in miniature on MotionShapes.")
+    parser = usage.ArgumentParser(prog="python -m slowfast_lite ablate",
+                                  description="The paper's Table 2 ablations in miniature on MotionShapes.")
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows (default: %(default)s)")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: %(default)s)")
     parser.add_argument("--profile", choices=list(PROFILES), default="quick")
     parser.add_argument("--out", type=Path, required=True, help="results folder (results.jsonl is resumed)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per process (default: torch's)")
-    parser.add_argument("--jobs", type=int, default=1, help="variants trained at once, one process each (default 1)")
+    parser.add_argument("--threads", type=usage.integer(1, 1024), default=None,
+                        help="torch CPU threads per process (default: torch's)")
+    parser.add_argument("--jobs", type=usage.integer(1, 64), default=1,
+                        help="variants trained at once, one process each (default 1)")
     args = parser.parse_args(argv)
-    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
-    try:
-        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    except ValueError:
-        parser.error(f"--seeds {args.seeds!r}: write integers separated by commas, e.g. 0,1,2")
+    rows = parse_rows(args.rows)
+    seeds = parse_seeds(args.seeds)
+    usage.check_output_dir(args.out, "--out")
+    read_results(args.out / "results.jsonl")  # a damaged record file fails now, not after the sweep
+    calls = _read_invocations(args.out / "provenance.json")
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
-        variants_of(rows)
-    except AblationError as error:
-        parser.error(str(error))
     started, finished = time.perf_counter(), False
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed sweep still says what it did
     try:
@@ -425,7 +470,6 @@ def cli(argv) -> int:
         command = "python -m slowfast_lite ablate " + " ".join(shlex.quote(a) for a in argv)
         facts = provenance(command, time.perf_counter() - started, torch.get_num_threads(), args.jobs)
         path = args.out / "provenance.json"
-        calls = json.loads(path.read_text())["invocations"] if path.exists() else []
         # a resumed sweep: every call that added runs, an interrupted one too
         path.write_text(json.dumps({"invocations": calls + [{**facts, "finished": finished}]}, indent=1) + "\n")
     print(summary_markdown(records, rows))

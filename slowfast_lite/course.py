@@ -188,7 +188,11 @@ def resolve_parameters(profile: str, notebooks: list[Path], overrides=None) -> d
             if not _same_kind(defaults[key], value):
                 raise CourseError(f"{name}: parameter {key!r} = {value!r} is of type {type(value).__name__}, "
                                   f"its default {defaults[key]!r} of type {type(defaults[key]).__name__}")
-            if not _same_sign(defaults[key], value):
+            if key in PARAMETER_DOMAINS:  # what the notebooks accept, more precise than the default's sign
+                problem = PARAMETER_DOMAINS[key](value, {**defaults, **values})
+                if problem:
+                    raise CourseError(f"{name}: parameter {key!r} = {value!r} is out of range: {problem}")
+            elif not _same_sign(defaults[key], value):
                 raise CourseError(f"{name}: parameter {key!r} = {value!r} is out of range: its default "
                                   f"{defaults[key]!r} asks for a {'positive' if defaults[key] else 'non-negative'} "
                                   "finite number")
@@ -198,6 +202,66 @@ def resolve_parameters(profile: str, notebooks: list[Path], overrides=None) -> d
             values = merged.setdefault(path.stem, {})
             values["backbone_recipe"] = {**backbone, **values.get("backbone_recipe", {})}
     return {p.stem: merged.get(p.stem, {}) for p in notebooks}
+
+
+def _device_problem(value, _):
+    try:
+        usage.check_device(value, "device")
+    except usage.UsageError as error:
+        return str(error).removeprefix("device ")
+    return None
+
+
+def _choice_problem(choices, allow_empty=False):
+    def problem(value, _):
+        if (value == "" and allow_empty) or value in choices():
+            return None
+        return f"choose from {', '.join(map(repr, sorted(choices())))}" + (' or ""' if allow_empty else "")
+    return problem
+
+
+def _between(low, high, low_open=False):
+    def problem(value, _):
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            return "a finite number"
+        if (value > low if low_open else value >= low) and value <= high:
+            return None
+        return f"must be in {'(' if low_open else '['}{low:g}, {high:g}]"
+    return problem
+
+
+def _clip_index_problem(value, parameters):
+    clips = parameters.get("num_test_clips")
+    if isinstance(clips, int) and not 0 <= value < clips:
+        return f"a clip of num_test_clips = {clips}: 0 to {clips - 1}"
+    return None if value >= 0 else "a clip index >= 0"
+
+
+def _model_names():
+    from slowfast_lite.models import CONFIGS
+
+    return set(CONFIGS)
+
+
+def _ablation_variants():
+    from slowfast_lite import ablate
+
+    return set(ablate.VARIANTS)
+
+
+# What the notebooks accept for a parameter, where its default's type and sign say too little (by key, in every
+# notebook that has it): a function (value, the notebook's parameters) -> what is wrong, or None.
+PARAMETER_DOMAINS = {
+    "device": _device_problem,
+    "profile": _choice_problem(lambda: set(PROFILES)),
+    "clip_index": _clip_index_problem,
+    "count_model": _choice_problem(_model_names),
+    "real_model": _choice_problem(_model_names, allow_empty=True),
+    "live_variant": _choice_problem(_ablation_variants),
+    "cam_layer": _choice_problem(lambda: {"s1", "s2", "s3", "s4", "s5"}),
+    "beta": _between(0, 1, low_open=True),
+    "score_threshold": _between(0, 1),
+}
 
 
 def _same_sign(default, value) -> bool:
