@@ -30,16 +30,6 @@ import torch
 from slowfast_lite import utils
 from slowfast_lite.usage import UsageError
 
-# Files of the reference model zoos that fit our named configs (Kinetics-400, 400 classes).
-# PySlowFast: https://dl.fbaipublicfiles.com/pyslowfast/model_zoo/kinetics400/<file>
-# PyTorchVideo: https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics/<file>
-MODEL_ZOO = {
-    "slowfast_r50_4x16": ["SLOWFAST_4x16_R50.pkl (PySlowFast, Caffe2)", "SLOWFAST_4x16_R50.pyth (PyTorchVideo)"],
-    "slowfast_r50_8x8": ["SLOWFAST_8x8_R50.pkl (PySlowFast, Caffe2)", "SLOWFAST_8x8_R50.pyth (PyTorchVideo)"],
-    "slow_r50_4x16": ["SLOWONLY_4x16_R50.pkl (PySlowFast, Caffe2)", "SLOW_4x16_R50.pyth (PyTorchVideo)"],
-    "slowfast_r101_8x8": ["SLOWFAST_8x8_R101.pyth (PyTorchVideo)"],
-}
-
 
 class CheckpointError(UsageError):
     """A checkpoint that cannot be read, or does not fit the model; the message names the file."""
