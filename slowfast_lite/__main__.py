@@ -39,8 +39,8 @@ def main(argv=None) -> int:
     if argv[0] not in COMMANDS:
         return _fail("slowfast_lite", f"unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)} (see --help)", 2)
     command = argv[0]
-    module = importlib.import_module(COMMANDS[command][0])
-    try:
+    try:  # the import too: Ctrl-C while torch loads is an interruption, not a traceback
+        module = importlib.import_module(COMMANDS[command][0])
         return int(module.cli(argv[1:]) or 0)
     except UsageError as err:
         return _fail(command, err, 2)

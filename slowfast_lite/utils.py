@@ -48,15 +48,23 @@ def data_root() -> Path:
     ``$SLOWFAST_LITE_DATA`` if set; else ``data/generated`` of the source checkout the package runs
     from; else ``~/.cache/slowfast_lite``.
     """
-    if os.environ.get("SLOWFAST_LITE_DATA"):
-        root = Path(os.environ["SLOWFAST_LITE_DATA"])
+    given = os.environ.get("SLOWFAST_LITE_DATA")
+    if given:
+        root = Path(given)
     else:
         checkout = Path(__file__).resolve().parents[1]
         if (checkout / "pyproject.toml").exists() and (checkout / "data").is_dir():
             root = checkout / "data" / "generated"
         else:
             root = Path.home() / ".cache" / "slowfast_lite"
-    root.mkdir(parents=True, exist_ok=True)
+    where = f"SLOWFAST_LITE_DATA={root}" if given else f"the data folder {root}"
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{where} is a file, not a folder; point SLOWFAST_LITE_DATA at a folder (created if missing)")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{where} cannot be created ({error.strerror or error}); point SLOWFAST_LITE_DATA at a "
+                         "writable folder") from None
     return root
 
 

@@ -54,19 +54,28 @@ def roi_align(features, boxes, output_size, spatial_scale=1.0, sampling_ratio=0,
     features: (N, C, H, W). boxes: (K, 5) rows ``[batch_index, x1, y1, x2, y2]`` in input
     coordinates (multiplied by ``spatial_scale`` to reach feature-map coordinates). output_size:
     int or (oh, ow). Returns (K, C, oh, ow)."""
-    if features.dim() != 4:
-        raise ValueError("roi_align: features must be (N, C, H, W), "
-                         f"got shape {tuple(features.shape)}")
+    if not isinstance(features, torch.Tensor) or features.dim() != 4:
+        got = (tuple(features.shape) if isinstance(features, torch.Tensor)
+               else type(features).__name__)
+        raise ValueError(f"roi_align: features must be (N, C, H, W), got {got}")
+    if not features.is_floating_point():
+        raise TypeError(f"roi_align: features must be floating point, got {features.dtype}")
     if not isinstance(boxes, torch.Tensor) or boxes.dim() != 2 or boxes.shape[1] != 5:
         got = tuple(boxes.shape) if isinstance(boxes, torch.Tensor) else type(boxes).__name__
         raise ValueError("roi_align: boxes must be a (K, 5) tensor [batch_index, x1, y1, x2, y2], "
                          f"got {got}")
+    if boxes.dtype == torch.bool or boxes.is_complex():
+        raise TypeError(f"roi_align: boxes must be real numbers, got {boxes.dtype}")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     n, c, h, w = features.shape
     if boxes.shape[0] == 0:
         return features.new_zeros(0, c, oh, ow)
 
     coords = boxes.to(torch.float64 if features.dtype == torch.float64 else torch.float32)
+    # on the CPU only, as below: a NaN would index far outside the feature map
+    if coords.device.type == "cpu" and not torch.isfinite(coords).all():
+        row = int((~torch.isfinite(coords)).any(1).nonzero()[0])
+        raise ValueError(f"roi_align: boxes must be finite, row {row} is {coords[row].tolist()}")
     batch_index = coords[:, 0].long()
     # Checked on the CPU only: on a GPU the comparison would wait for the device at every forward;
     # there an index out of range stops index_select below with a device-side assertion instead.

@@ -100,6 +100,15 @@ class SlowFastConfig:
                 bad(key, "must be a positive integer")
         if self.tau % self.alpha:
             bad("tau", f"must be a multiple of alpha={self.alpha} (the Fast stride is tau/alpha)")
+        pairs = zip(self.nonlocal_blocks, self.blocks, strict=True)
+        for stage, (indices, count) in enumerate(pairs):
+            wrong = [i for i in indices if not isinstance(i, int) or not 0 <= i < count]
+            if wrong:
+                bad("nonlocal_blocks", f"names block {wrong[0]!r} of res{stage + 2}, which has "
+                                       f"blocks 0..{count - 1}")
+        if "slow" not in self.pathway_names and any(self.nonlocal_blocks):
+            bad("nonlocal_blocks", "adds non-local blocks to the Slow pathway, and this network "
+                                   "has none")
 
     @property
     def blocks(self):
@@ -253,6 +262,12 @@ class SlowFast(nn.Module):
                  and s[0] == shapes[0][0] and s[3:] == shapes[0][3:] for s in shapes)
         if not ok or (len(shapes) == 2 and shapes[1][2] != cfg.alpha * shapes[0][2]):
             raise ValueError(f"{rule}; got {shapes}")
+        if any(0 in shape for shape in shapes):
+            raise ValueError(f"{rule}; got {shapes}: pathways has an empty dimension (T, H or W)")
+        if not all(x.is_floating_point() for x in pathways):
+            raise TypeError(f"{cfg.name} expects floating-point pathways (clips as "
+                            "transforms.to_clip and normalize give them); got "
+                            f"{[str(x.dtype) for x in pathways]}")
 
 
 def build_model(name_or_config, num_classes=None, **overrides):
