@@ -14,9 +14,11 @@ through an unpickler that admits numpy arrays and plain containers only.
 """
 
 import hashlib
+import io
 import os
 import pickle
 import re
+import struct
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -44,8 +46,11 @@ def _numpy_reconstruct():
     return core.multiarray._reconstruct, core.multiarray.scalar
 
 
-class _ArraysOnlyUnpickler(pickle.Unpickler):
-    """Unpickler that builds numpy arrays and plain containers and refuses every other global."""
+class _ArraysOnlyUnpickler(pickle._Unpickler):
+    """Unpickler that builds numpy arrays and plain containers and refuses every other global.
+
+    Python's own unpickler, not the C one: its memo is a dict, so a memo index of 400 million in a damaged file
+    is one entry, not a 3 GB table (the arrays' bytes are read in one piece either way)."""
 
     def __init__(self, file):
         # Caffe2 model-zoo pickles were written by Python 2: latin1 keeps numpy's raw bytes intact.
@@ -53,12 +58,12 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
         reconstruct, scalar = _numpy_reconstruct()
         self._allowed = {
             ("numpy", "ndarray"): np.ndarray,
-            ("numpy", "dtype"): np.dtype,
+            ("numpy", "dtype"): _dtype,
             ("collections", "OrderedDict"): OrderedDict,
             ("_codecs", "encode"): _latin1_encode,  # how Python 3 pickles bytes at protocol 2
         }
         for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-            self._allowed[(module, "_reconstruct")] = reconstruct
+            self._allowed[(module, "_reconstruct")] = _empty_array(reconstruct)
             self._allowed[(module, "scalar")] = scalar
 
     def find_class(self, module, name):
@@ -66,9 +71,36 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
             return self._allowed[(module, name)]
         raise _ForbiddenGlobal(f"it asks for {module}.{name}; only numpy arrays and plain containers are allowed")
 
+    def load_build(self):
+        """BUILD (``__setstate__``) fills numpy arrays and dtypes only: on anything else a damaged file could
+        reach interpreter internals."""
+        if len(self.stack) < 2 or not isinstance(self.stack[-2], np.ndarray | np.dtype):
+            raise pickle.UnpicklingError("a BUILD instruction on something other than a numpy array")
+        super().load_build()
+
+    dispatch = {**pickle._Unpickler.dispatch, pickle.BUILD[0]: load_build}
+
 
 class _ForbiddenGlobal(pickle.UnpicklingError):
     """A pickle that names a callable outside the allow-list: refused before anything runs."""
+
+
+def _dtype(name, align=False, copy=False):
+    """``numpy.dtype`` as pickles call it (``dtype("f4", False, True)``), nothing else."""
+    if not isinstance(name, str) or align not in (0, 1) or copy not in (0, 1):
+        raise pickle.UnpicklingError("numpy.dtype is allowed with a type code only")
+    return np.dtype(name, bool(align), bool(copy))
+
+
+def _empty_array(reconstruct):
+    """numpy's ``_reconstruct``, for the empty array a pickle then fills (``__setstate__`` with its bytes): a
+    crafted shape would otherwise allocate gigabytes from a few bytes of file."""
+    def build(subtype, shape, dtype):
+        if subtype is not np.ndarray or not isinstance(shape, tuple) or \
+                not all(isinstance(n, int) and 0 <= n <= 1 for n in shape):
+            raise pickle.UnpicklingError("numpy's _reconstruct is allowed for an empty ndarray only")
+        return reconstruct(subtype, shape, dtype)
+    return build
 
 
 def _latin1_encode(text, encoding="latin1"):
@@ -80,18 +112,20 @@ def _latin1_encode(text, encoding="latin1"):
 def safe_unpickle(path):
     """Read a pickle of numpy arrays and plain containers (a Caffe2 ``.pkl``); refuse anything else."""
     path = Path(path)
+    # from memory: a length field a damaged file inflates then reads to the file's end, it allocates nothing
+    data = path.read_bytes()
     try:
-        with open(path, "rb") as f:
-            return _ArraysOnlyUnpickler(f).load()
+        return _ArraysOnlyUnpickler(io.BytesIO(data)).load()
     except _ForbiddenGlobal as err:
         raise CheckpointError(f"refusing to load {path}: {err}") from err
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as err:
-        raise CheckpointError(f"cannot read checkpoint {path}: {err or type(err).__name__} "
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            OverflowError, MemoryError, RecursionError, UnicodeDecodeError, struct.error, SystemError) as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: {_cause(err)} "
                               "(truncated, corrupt or not a pickle of weights)") from err
 
 
 def _torch_load(path):
-    _check_archive(path)
+    members = _check_archive(path)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
@@ -101,13 +135,14 @@ def _torch_load(path):
             TypeError, IndexError, KeyError, AttributeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"cannot read checkpoint {path}: {_cause(err)} (truncated or corrupt file?)") from err
     _check_tensors(obj, path)
+    if members is not None:
+        _check_storages(obj, members, path)
     _check_digest(obj, path)
     return obj
 
 
-def _check_tensors(obj, path):
-    """Refuse a tensor that shows more elements than its storage holds (stride tricks: a 4-byte storage seen as a
-    (400000000, 2048) head), before anything copies or sizes a model from it."""
+def _tensors(obj):
+    """Every tensor inside a loaded checkpoint object (dicts, lists and tuples walked), each once."""
     seen, stack = set(), [obj]
     while stack:
         item = stack.pop()
@@ -115,13 +150,36 @@ def _check_tensors(obj, path):
             continue
         seen.add(id(item))
         if isinstance(item, torch.Tensor):
-            if item.numel() * item.element_size() > item.untyped_storage().nbytes():
-                raise CheckpointError(f"refusing to load {path}: a tensor of shape {tuple(item.shape)} views only "
-                                      f"{item.untyped_storage().nbytes()} bytes (a crafted file)")
+            yield item
         elif isinstance(item, Mapping):
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
+
+
+def _check_tensors(obj, path):
+    """Refuse a tensor that shows more elements than its storage holds (stride tricks: a 4-byte storage seen as a
+    (400000000, 2048) head), before anything copies or sizes a model from it."""
+    for tensor in _tensors(obj):
+        if tensor.numel() * tensor.element_size() > tensor.untyped_storage().nbytes():
+            raise CheckpointError(f"refusing to load {path}: a tensor of shape {tuple(tensor.shape)} views only "
+                                  f"{tensor.untyped_storage().nbytes()} bytes (a crafted file)")
+
+
+def _check_storages(obj, members, path):
+    """Every storage torch.load built must hold the bytes of a member whose CRC-32 was checked: torch's zip reader
+    and Python's may read a damaged directory differently (a member flagged as a folder reads as nothing)."""
+    stored = {(m.CRC, m.file_size) for m in members}
+    done = set()
+    for tensor in _tensors(obj):
+        storage = tensor.untyped_storage()
+        if storage.nbytes() == 0 or storage.data_ptr() in done:
+            continue
+        done.add(storage.data_ptr())
+        data = torch.empty(0, dtype=torch.uint8).set_(storage).numpy()
+        if (zlib.crc32(data), storage.nbytes()) not in stored:
+            raise CheckpointError(f"checkpoint {path} is corrupt: a tensor of shape {tuple(tensor.shape)} does not "
+                                  "hold the bytes of any stored member (damaged zip directory?)")
 
 
 def _cause(err):
@@ -141,50 +199,62 @@ INFLATION_FLOOR = 16 << 20
 def _check_archive(path):
     """Refuse what is not a torch file, a zip whose directory is damaged, declares more than the file can hold
     (``MAX_INFLATION``), or lists a member twice, and a zip whose members fail their CRC-32 (torch.load never
-    checks). The directory is checked before any member is read."""
+    checks). The directory is checked before any member is read. Returns the members (None: torch's legacy
+    format, a plain pickle)."""
     with open(path, "rb") as f:
         head = f.read(4)
         size = f.seek(0, os.SEEK_END)
     if not head:
         raise CheckpointError(f"cannot read checkpoint {path}: the file is empty (0 bytes)")
     if head[:1] == b"\x80" and head != b"PK\x03\x04":  # torch's legacy format: a pickle (protocol >= 2)
-        return
+        return None
     if head != b"PK\x03\x04":
         raise CheckpointError(f"cannot read checkpoint {path}: not a torch checkpoint (neither a zip archive, "
                               "torch's format, nor a pickle)")
     try:
         with zipfile.ZipFile(path) as archive:
-            _check_directory(archive.infolist(), size, path)
+            members = archive.infolist()
+            _check_directory(members, size, path)
             bad = archive.testzip()
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-            RuntimeError, OverflowError, UnicodeDecodeError, zlib.error) as err:
+            RuntimeError, OverflowError, UnicodeDecodeError, zlib.error, struct.error, IndexError, KeyError) as err:
         raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive ({_cause(err)})") from err
     if bad is not None:  # member names start with a folder named after the file torch first wrote
-        raise CheckpointError(f"checkpoint {path} is corrupt: its member {bad.split('/', 1)[-1]} fails its CRC "
-                              "check (damaged after it was written)")
+        raise CheckpointError(f"checkpoint {path} is corrupt: its member {_member(bad.split('/', 1)[-1])} fails "
+                              "its CRC check (damaged after it was written)")
+    return members
+
+
+def _member(name):
+    """A member's name for a message: printable, one line, short (a damaged directory may hold any bytes)."""
+    return _short(ascii(name)[1:-1], 80)
 
 
 def _check_directory(members, size, path):
     names = [m.filename for m in members]
     if len(set(names)) != len(names):
         twice = next(name for name in names if names.count(name) > 1)
-        raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive (member {twice} listed twice)")
+        raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive (member {_member(twice)} "
+                              "listed twice)")
     for m in members:
         if m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or m.flag_bits & 0x1:
-            raise CheckpointError(f"cannot read checkpoint {path}: member {m.filename} is "
+            raise CheckpointError(f"cannot read checkpoint {path}: member {_member(m.filename)} is "
                                   f"{'encrypted' if m.flag_bits & 0x1 else f'compressed with method {m.compress_type}'}"
                                   "; torch checkpoints store their members plainly")
         if m.compress_type == zipfile.ZIP_STORED and m.file_size != m.compress_size:
-            raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive (member {m.filename} is "
-                                  f"stored, yet {m.compress_size} bytes would give {m.file_size})")
+            raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive (member {_member(m.filename)} "
+                                  f"is stored, yet {m.compress_size} bytes would give {m.file_size})")
+        if m.filename.endswith("/") or m.external_attr & 0x10:  # torch's reader would hand back no bytes for a "folder"
+            raise CheckpointError(f"cannot read checkpoint {path}: damaged zip archive (member {_member(m.filename)} "
+                                  "is marked as a folder)")
     total = sum(m.file_size for m in members)
     if total > MAX_INFLATION * size + INFLATION_FLOOR:
         big = max(members, key=lambda m: m.file_size)
         raise CheckpointError(f"refusing to load {path}: its {size} bytes would inflate to {total} (member "
-                              f"{big.filename}: {big.file_size} bytes from {big.compress_size}); a crafted or "
-                              "damaged file")
+                              f"{_member(big.filename)}: {big.file_size} bytes from {big.compress_size}); a crafted "
+                              "or damaged file")
 
 
 DIGEST_KEY = "model_sha256"  # what atomic_save adds beside a checkpoint's "model_state"
@@ -255,6 +325,10 @@ def _unwrap(obj, origin="<state dict>"):
     odd = [k for k, v in arrays.items() if isinstance(v, np.ndarray) and v.dtype.kind not in "biuf"]
     if odd:
         raise CheckpointError(f"{origin}: weight {_short(odd[0])} holds {arrays[odd[0]].dtype} values, not numbers")
+    foreign = [k for k, v in arrays.items() if isinstance(v, np.ndarray) and not v.dtype.isnative]
+    if foreign:  # a byte-order flag flipped in a damaged file would read every value wrong
+        raise CheckpointError(f"{origin}: weight {_short(foreign[0])} is stored in the other byte order "
+                              f"({arrays[foreign[0]].dtype.str}); a damaged file?")
     if not arrays:
         found = ", ".join(f"{k!r} ({type(v).__name__})" for k, v in list(obj.items())[:8])
         raise CheckpointError(f"{origin}: no weights found; expected 'model_state' (PySlowFast, PyTorchVideo), "
@@ -425,7 +499,7 @@ class LoadReport:
     loaded: list = field(default_factory=list)  # keys that fit (and were loaded, unless a strict load failed)
     missing: list = field(default_factory=list)
     unexpected: list = field(default_factory=list)
-    mismatched: list = field(default_factory=list)  # (key, checkpoint shape, model shape)
+    mismatched: list = field(default_factory=list)  # (key, checkpoint shape or dtype, model shape or dtype)
     skipped: list = field(default_factory=list)  # left out on purpose (the ``skip`` prefixes)
 
     @property
@@ -443,11 +517,16 @@ class LoadReport:
             if items:
                 lines.append(f"  {title}:")
                 for item in items[:shown]:
-                    text = f"{item[0]}: {tuple(item[1])} vs {tuple(item[2])}" if isinstance(item, tuple) else item
+                    text = (f"{item[0]}: {_shape_or_type(item[1])} vs {_shape_or_type(item[2])}"
+                            if isinstance(item, tuple) else item)
                     lines.append(f"    {text}")
                 if len(items) > shown:
                     lines.append(f"    ... and {len(items) - shown} more")
         return "\n".join(lines)
+
+
+def _shape_or_type(value):
+    return value if isinstance(value, str) else tuple(value)
 
 
 def _optional(key):
@@ -471,6 +550,8 @@ def compare(state, model_state, origin="<state dict>", fmt="pyslowfast", skip=()
                 value = value.reshape(target)  # Caffe2 keeps fc weights 2-D where a conv head wants 5-D
             if value.shape != target:
                 report.mismatched.append((key, tuple(value.shape), tuple(target)))
+            elif value.is_floating_point() != model_state[key].is_floating_point():  # e.g. int32 for float32
+                report.mismatched.append((key, str(value.dtype), str(model_state[key].dtype)))
             else:
                 to_load[key] = value
                 report.loaded.append(key)
