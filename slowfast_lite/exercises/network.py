@@ -117,7 +117,7 @@ def check_fast_channels(channels, beta: float = 1 / 4, model: str = "slowfast_r5
     """Output channels of the Fast pathway's conv1, res2, res3, res4, res5 at channel ratio ``beta``."""
     if _missing(channels):
         return False
-    expected = list(models.fast_pathway(models.CONFIGS[model].replace(beta=beta)).channels)
+    expected = list(models.fast_pathway_spec(models.CONFIGS[model].replace(beta=beta)).channels)
     got = [int(c) for c in channels]
     if len(got) == 4:
         print("hint: five numbers: conv1 first, then res2..res5")

@@ -5,7 +5,13 @@ Start with ``build_model("slowfast_r50_4x16")``; the named configurations are in
 from .fusion import LATERALS, TimeStridedConv, TimeToChannel, make_lateral, time_to_channel
 from .heads import ClassificationHead, RoIActionHead
 from .non_local import NonLocal
-from .pathways import MultiPathwayStage, MultiPathwayStem, PathwaySpec, fast_pathway, slow_pathway
+from .pathways import (
+    MultiPathwayStage,
+    MultiPathwayStem,
+    PathwaySpec,
+    fast_pathway_spec,
+    slow_pathway_spec,
+)
 from .resnet3d import Bottleneck, ResBlock, Stem, init_weights, res_stage
 from .roi_align import roi_align
 from .slowfast import CONFIGS, SlowFast, SlowFastConfig, build_model
@@ -13,7 +19,8 @@ from .slowfast import CONFIGS, SlowFast, SlowFastConfig, build_model
 __all__ = [
     "LATERALS", "TimeStridedConv", "TimeToChannel", "make_lateral", "time_to_channel",
     "ClassificationHead", "RoIActionHead", "NonLocal",
-    "MultiPathwayStage", "MultiPathwayStem", "PathwaySpec", "fast_pathway", "slow_pathway",
+    "MultiPathwayStage", "MultiPathwayStem", "PathwaySpec",
+    "fast_pathway_spec", "slow_pathway_spec",
     "Bottleneck", "ResBlock", "Stem", "init_weights", "res_stage", "roi_align",
     "CONFIGS", "SlowFast", "SlowFastConfig", "build_model",
 ]

@@ -37,13 +37,13 @@ class PathwaySpec:
     nonlocal_kind: str = "softmax"
 
 
-def slow_pathway(config):
+def slow_pathway_spec(config):
     """Spec of the Slow pathway of a ``SlowFastConfig``: C = ``width`` channels, T frames."""
     return _spec(config, "slow", config.T, 1.0,
                  config.slow_temporal_kernels, config.nonlocal_blocks)
 
 
-def fast_pathway(config):
+def fast_pathway_spec(config):
     """Spec of the Fast pathway: beta * C channels (rounded down), alpha * T frames."""
     return _spec(config, "fast", config.alpha * config.T, config.beta,
                  config.fast_temporal_kernels, ((),) * 4)

@@ -17,8 +17,8 @@ from .pathways import (
     BLOCKS_PER_DEPTH,
     MultiPathwayStage,
     MultiPathwayStem,
-    fast_pathway,
-    slow_pathway,
+    fast_pathway_spec,
+    slow_pathway_spec,
 )
 from .resnet3d import init_weights
 
@@ -187,7 +187,7 @@ class SlowFast(nn.Module):
     def __init__(self, config):
         super().__init__()
         self.config = config
-        specs = [slow_pathway(config) if p == "slow" else fast_pathway(config)
+        specs = [slow_pathway_spec(config) if p == "slow" else fast_pathway_spec(config)
                  for p in config.pathway_names]
         self.s1 = MultiPathwayStem(specs, config.in_channels)
         channels = [s.channels[0] for s in specs]
