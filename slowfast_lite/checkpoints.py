@@ -604,7 +604,7 @@ def describe_entries(obj):
 # stored tensors' shapes against the configuration (built on the meta device), before any model is built.
 CONFIG_LIMITS = {"width": 1024, "num_classes": 100_000, "crop_size": 1024, "T": 512, "tau": 4096, "alpha": 64,
                  "in_channels": 16, "fusion_kernel": 15, "fusion_channel_ratio": 16}
-MAX_BLOCKS_PER_STAGE = 64
+MAX_BLOCKS_PER_STAGE = 40
 MAX_TEMPORAL_KERNEL = 15
 
 
@@ -619,12 +619,25 @@ def check_limits(config, origin):
         raise CheckpointError(f"refusing to load {origin}: the model it asks for is too large: {', '.join(over)}")
 
 
+def _blocks_per_stage(state):
+    """Residual blocks of res2..res5 that a state dict's names show (first pathway; 0 where none)."""
+    found = [set() for _ in range(4)]
+    for key in state:
+        if (m := re.match(r"s([2-5])\.pathway0_res(\d+)\.", key)) and len(m[2]) < 6:
+            found[int(m[1]) - 2].add(int(m[2]))
+    return tuple(max(ids) + 1 if ids else 0 for ids in found)
+
+
 def _build_fitting(config, state, fmt, origin):
     """``build_model(config)``, once its bounds are checked and a skeleton on the meta device (no memory, no
     initialisation cost) shows that the stored tensors fit it: a crafted configuration never builds."""
     from slowfast_lite.models import build_model
 
     check_limits(config, origin)
+    found = _blocks_per_stage(state)
+    if any(found) and found != tuple(config.blocks):  # seen from the names alone: refused before any skeleton
+        raise CheckpointError(f"{origin} does not fit the model: its weights have {'-'.join(map(str, found))} "
+                              f"blocks per stage, the model {'-'.join(map(str, config.blocks))} (nothing loaded)")
     with torch.device("meta"):
         skeleton = build_model(config)
     _, report = compare(state, skeleton.state_dict(), origin, fmt)

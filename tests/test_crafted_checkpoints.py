@@ -197,6 +197,11 @@ def test_a_recorded_configuration_too_large_is_refused_before_building(tiny, tmp
 
 def test_a_recorded_configuration_is_checked_against_the_tensors_on_the_meta_device(tiny, tmp_path, builds):
     path = recorded(tiny, tmp_path, width=64, stage_blocks=[3, 4, 6, 3])  # within bounds, not these weights
+    with pytest.raises(CheckpointError, match="recorded.pt does not fit the model: its weights have 1-1-1-1 blocks "
+                                              "per stage, the model 3-4-6-3"):
+        checkpoints.load_model(path)
+    assert builds == []  # told by the names alone
+    path = recorded(tiny, tmp_path, width=64)  # the blocks fit, the widths do not
     with pytest.raises(CheckpointError, match="recorded.pt does not fit the model"):
         checkpoints.load_model(path)
     assert builds == ["meta"]  # a skeleton only: the model itself was never built
@@ -232,3 +237,34 @@ def test_a_caffe2_pickle_of_object_arrays_is_refused(tmp_path):
 def test_zlib_is_what_deflated_members_use():  # the error type _check_archive catches for a bad stream
     with pytest.raises(zlib.error):
         zlib.decompress(b"not deflate")
+
+
+def test_crafted_checkpoints_cost_little_memory(tiny, tmp_path):
+    """In a fresh process: refusing a configuration that would build 9 GB of model and a head that would size
+    200 GB raises the peak memory by far less than 500 MB."""
+    import subprocess
+    import sys
+
+    too_large = recorded(tiny, tmp_path, width=4096, stage_blocks=[50, 50, 50, 50])
+    state = dict(build_model("slowfast_tiny", num_classes=3).state_dict())
+    state["head.projection.weight"] = torch.zeros(1).expand(400_000_000, 128)
+    strided = tmp_path / "strided.pyth"
+    torch.save({"model_state": state}, strided)
+    script = f"""
+import resource, sys
+from slowfast_lite import checkpoints
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for path, name in (({str(too_large)!r}, None), ({str(strided)!r}, "slowfast_tiny")):
+    try:
+        checkpoints.load_model(path, name)
+    except checkpoints.CheckpointError as error:
+        print("refused:", error)
+    else:
+        sys.exit("loaded " + path)
+print("grew_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("refused:") == 2, result.stdout
+    grew_mb = int(result.stdout.split("grew_kb")[1]) / 1024
+    assert grew_mb < 500, result.stdout
