@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from slowfast_lite import usage
+from slowfast_lite import usage, utils
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"  # committed sweeps: results/table2_<profile>/
 GROUPS = ("appearance", "motion", "binding")  # the ablation set: MotionShapes(groups=GROUPS)
@@ -246,7 +246,8 @@ def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", 
 
 def write_reports(records, out_dir, rows=tuple(ROWS)):
     """``summary.md`` and ``accuracy_vs_gmacs.png`` of these records in ``out_dir`` (also for a sweep cut short)."""
-    (Path(out_dir) / "summary.md").write_text(summary_markdown(records, rows))
+    with utils.atomic_write(Path(out_dir) / "summary.md") as partial:
+        partial.write_text(summary_markdown(records, rows))
     figure(records, Path(out_dir) / "accuracy_vs_gmacs.png")
 
 
@@ -400,7 +401,8 @@ def figure(records, path=None):
               title="colour: the first sub-table a variant appears in", title_fontsize=7)
     fig.subplots_adjust(right=0.66)
     if path:
-        fig.savefig(path, bbox_inches="tight")
+        with utils.atomic_write(path) as partial:
+            fig.savefig(partial, bbox_inches="tight")
         plt.close(fig)
     return fig
 
@@ -471,7 +473,8 @@ def cli(argv) -> int:
         facts = provenance(command, time.perf_counter() - started, torch.get_num_threads(), args.jobs)
         path = args.out / "provenance.json"
         # a resumed sweep: every call that added runs, an interrupted one too
-        path.write_text(json.dumps({"invocations": calls + [{**facts, "finished": finished}]}, indent=1) + "\n")
+        with utils.atomic_write(path) as partial:
+            partial.write_text(json.dumps({"invocations": calls + [{**facts, "finished": finished}]}, indent=1) + "\n")
     print(summary_markdown(records, rows))
     print(f"{len(records)} runs in {args.out}; this call took {facts['wall_time_s']:.0f} s", file=sys.stderr)
     return 0

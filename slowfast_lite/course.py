@@ -375,7 +375,8 @@ def run(profile: str = "quick", out_dir=None, only=None, resume: bool = False, o
         log(f"[{number}/{len(chosen)}] {path.stem} ...")
         result = _execute(path, out, params, fingerprint, timeout)
         report.results.append(result)
-        (out / "records" / f"{path.stem}.result.json").write_text(json.dumps(asdict(result), indent=1))
+        with utils.atomic_write(out / "records" / f"{path.stem}.result.json") as partial:
+            partial.write_text(json.dumps(asdict(result), indent=1))
         log(f"[{number}/{len(chosen)}] {path.stem}: {result.status} in {_duration(result.wall_s)}"
             + (f"  {result.error}" if result.error else ""))
         _write_report(report, out)
@@ -460,8 +461,9 @@ def _previous_result(out: Path, name: str):
 
 
 def _write_report(report: CourseReport, out: Path) -> None:
-    (out / "report.json").write_text(report.to_json())
-    (out / "report.md").write_text(report.markdown())
+    for name, text in (("report.json", report.to_json()), ("report.md", report.markdown())):
+        with utils.atomic_write(out / name) as partial:
+            partial.write_text(text)
 
 
 def _run_facts() -> dict:

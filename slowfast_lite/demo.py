@@ -395,7 +395,8 @@ def cli(argv) -> int:
     predictions = predict_video(model, args.video, args.stride, view, args.batch_size, progress=sys.stderr.isatty())
     print(format_predictions(predictions, labels, args.top))
     if timeline:
-        timeline_figure(predictions, labels).savefig(timeline)
+        with utils.atomic_write(timeline) as partial:  # same suffix: matplotlib picks the format from it
+            timeline_figure(predictions, labels).savefig(partial)
         print(f"timeline: {timeline}")
     if out:
         print(f"annotated video: {annotate_video(args.video, predictions, out, labels)}")

@@ -221,5 +221,6 @@ def cli(argv) -> int:
         if entry is None or accuracy == accuracy:  # zoo weights: only the classes the test set has (not NaN)
             print(f"  {name:<20} {100 * accuracy:5.1f}%")
     if args.json:
-        args.json.write_text(json.dumps(summary, indent=1))
+        with utils.atomic_write(args.json) as partial:
+            partial.write_text(json.dumps(summary, indent=1))
     return 0
