@@ -115,11 +115,19 @@ def load_or_train(model_name="slowfast_tiny", profile="quick", seed=0, retrain=F
     key = hashlib.sha1(json.dumps(what, default=str).encode()).hexdigest()[:10]
     out_dir = utils.data_root() / "trained" / f"{model_name}_{profile}_seed{seed}_{key}"
     checkpoint = out_dir / "checkpoint.pt"
-    finished = checkpoint.exists() and train.History.read(out_dir).last.get("epoch") == config.epochs
-    if retrain or not finished:
+    while True:
+        utils.wait_for_folder(out_dir)  # another process training this very model (ablate --jobs): use its result
+        finished = checkpoint.exists() and train.History.read(out_dir).last.get("epoch") == config.epochs
+        if not (retrain or not finished):
+            break
         utils.seed_everything(seed)
         model = build_model(model_name, num_classes=len(data.classes), **model_overrides)
         train_set, val_set, _ = motion_datasets(model, data, **(data_overrides or {}))
-        train.fit(model, train_set, val_set, dataclasses.replace(config, out_dir=str(out_dir), resume=not retrain))
+        try:
+            train.fit(model, train_set, val_set, dataclasses.replace(config, out_dir=str(out_dir),
+                                                                     resume=not retrain))
+            break
+        except utils.FolderInUse:
+            continue  # it started between the wait and the lock: wait for it, then load
     model, _ = checkpoints.load_model(checkpoint)
     return Trained(model, train.History.read(out_dir), list(data.classes), checkpoint, data.root)

@@ -130,6 +130,17 @@ def folder_lock(folder, owner="run"):
             lock.unlink(missing_ok=True)
 
 
+def wait_for_folder(folder, poll=0.5):
+    """Return once no running process holds ``folder``'s lock (``folder_lock``): to use what another one is
+    writing there, once it is done. A lock left by a killed process of this machine does not hold it."""
+    lock = Path(folder) / ".lock"
+    while lock.exists():
+        holder = _lock_holder(lock)
+        if holder.get("host") == socket.gethostname() and not _running(holder.get("pid")):
+            return
+        time.sleep(poll)
+
+
 def _lock_holder(lock):
     try:
         holder = json.loads(Path(lock).read_text())

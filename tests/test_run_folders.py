@@ -90,3 +90,27 @@ def test_the_lock_is_exclusive_and_released_on_error(tmp_path):
 def test_a_batch_larger_than_the_data_set_is_a_user_error(data, tmp_path, capsys):
     assert train(data, tmp_path / "run", "--batch-size", "500") == 2
     assert "--batch-size 500: the training set" in one_line_error(capsys)
+
+
+def test_waiting_for_a_folder_another_process_writes(tmp_path):
+    """``recipes.load_or_train`` waits for another process training the same model (``ablate --jobs``), then
+    loads its result instead of failing or training it twice."""
+    import time
+
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+from slowfast_lite import utils
+with utils.folder_lock({str(tmp_path)!r}, "training run"):
+    print("held", flush=True)
+    time.sleep(1.5)
+"""], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.perf_counter()
+        utils.wait_for_folder(tmp_path, poll=0.1)
+        assert time.perf_counter() - started > 0.5 and not (tmp_path / ".lock").exists()
+    finally:
+        holder.wait(timeout=60)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / ".lock").write_text(json.dumps({"pid": int(dead.stdout), "host": __import__("socket").gethostname()}))
+    utils.wait_for_folder(tmp_path)  # a killed process's lock: returns at once
