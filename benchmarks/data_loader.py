@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from slowfast_lite import recipes
+from slowfast_lite.course import recipes
 from slowfast_lite.data.motion_shapes import MotionShapes
 from slowfast_lite.models import build_model
 

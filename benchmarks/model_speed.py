@@ -31,8 +31,8 @@ from pathlib import Path
 import torch
 
 from slowfast_lite import checkpoints, flops
-from slowfast_lite.utils import cpu_model
 from slowfast_lite.models import build_model
+from slowfast_lite.utils import cpu_model
 
 NAME, ALPHA, T, FUSION_KERNEL = "slowfast_r50_4x16", 8, 4, 5
 

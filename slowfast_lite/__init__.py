@@ -1,7 +1,9 @@
 """slowfast_lite: SlowFast video networks, small and exact.
 
-Submodules are imported on first use (``slowfast_lite.models``, ``slowfast_lite.video`` ...), so
-``import slowfast_lite`` stays cheap and a notebook pays only for what it touches.
+Two layers: the library (video, sampling, transforms, models, data, train, evaluate, checkpoints, zoo, flops,
+demo, gradcam, viz ...) and, on top of it, the course (``slowfast_lite.course``: recipes, claims, ablate, the
+runner, site, widgets, exercises), which the library never imports. Submodules are imported on first use
+(``slowfast_lite.models``, ``slowfast_lite.course.claims`` ...), so ``import slowfast_lite`` stays cheap.
 """
 
 import importlib
@@ -9,8 +11,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "ava_eval", "checkpoints", "course", "data", "demo", "detection", "evaluate", "exercises", "flops", "gradcam",
-    "models", "sampling", "train", "transforms", "usage", "utils", "video", "viz", "widgets", "zoo",
+    "ava_eval", "checkpoints", "course", "data", "demo", "detection", "errors", "evaluate", "flops", "gradcam",
+    "models", "sampling", "train", "transforms", "usage", "utils", "video", "viz", "zoo",
 }
 
 

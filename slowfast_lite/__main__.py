@@ -8,7 +8,7 @@ import errno
 import importlib
 import sys
 
-from slowfast_lite.usage import UsageError
+from slowfast_lite.errors import UsageError
 
 # command -> (module, one-line help). Each module exposes ``cli(argv) -> int``.
 COMMANDS = {
@@ -18,10 +18,10 @@ COMMANDS = {
     "ava-eval": ("slowfast_lite.ava_eval", "frame-mAP@0.5 of AVA detections (official rules)"),
     "demo": ("slowfast_lite.demo", "sliding-window predictions over a video, annotated mp4"),
     "zoo": ("slowfast_lite.zoo", "the paper's Kinetics-400 weights: list them, fetch one into the torch hub cache"),
-    "ablate": ("slowfast_lite.ablate", "the paper's Table 2 ablations in miniature: rows x seeds, resumable"),
-    "course": ("slowfast_lite.course", "run the notebooks in order with papermill and report"),
-    "claims": ("slowfast_lite.claims", "rerun the training notebooks over seeds: each claim's margin per seed"),
-    "site": ("slowfast_lite.site", "build the course as a static website from the executed notebooks"),
+    "ablate": ("slowfast_lite.course.ablate", "the paper's Table 2 ablations in miniature: rows x seeds, resumable"),
+    "course": ("slowfast_lite.course.cli", "run the notebooks in order with papermill and report"),
+    "claims": ("slowfast_lite.course.claims", "rerun the training notebooks over seeds: each claim's margin per seed"),
+    "site": ("slowfast_lite.course.site", "build the course as a static website from the executed notebooks"),
 }
 
 

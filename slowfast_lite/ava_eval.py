@@ -21,17 +21,8 @@ import numpy as np
 
 from slowfast_lite import usage
 from slowfast_lite.data.ava_files import read_ava_csv, read_exclusions, read_label_map
-
-
-def box_iou(boxes_a, boxes_b):
-    """IoU matrix (A, B) of boxes (A, 4) and (B, 4) given as (x1, y1, x2, y2); no +1 pixel convention."""
-    a, b = np.asarray(boxes_a, dtype=float).reshape(-1, 4), np.asarray(boxes_b, dtype=float).reshape(-1, 4)
-    width = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    height = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = width * height
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / (area_a[:, None] + area_b[None, :] - inter)
+from slowfast_lite.data.boxes import box_iou
+from slowfast_lite.errors import UsageError
 
 
 def match_keyframe(detected_boxes, groundtruth_boxes, iou_threshold=0.5):
@@ -144,12 +135,12 @@ def cli(argv) -> int:
     label_map = read_label_map(args.labelmap)
     groundtruth = read_ava_csv(args.groundtruth, "groundtruth")
     if not groundtruth:
-        raise usage.UsageError(f"--groundtruth {args.groundtruth}: no rows; nothing to evaluate against")
+        raise UsageError(f"--groundtruth {args.groundtruth}: no rows; nothing to evaluate against")
     mean_ap, per_class = frame_map(groundtruth, args.detections, label_map, args.exclusions, args.iou, args.top_k)
     if not per_class:
         ids = sorted(label_map)
         shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
-        raise usage.UsageError(f"--groundtruth {args.groundtruth}: none of its {len(groundtruth)} rows is of a class "
+        raise UsageError(f"--groundtruth {args.groundtruth}: none of its {len(groundtruth)} rows is of a class "
                                f"of --labelmap {args.labelmap} (ids {shown}) outside the excluded keyframes; nothing "
                                "to evaluate")
     for action_id, ap in per_class.items():

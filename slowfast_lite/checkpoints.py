@@ -30,12 +30,7 @@ import numpy as np
 import torch
 
 from slowfast_lite import utils
-from slowfast_lite.usage import UsageError
-
-
-class CheckpointError(UsageError):
-    """A checkpoint that cannot be read, or does not fit the model; the message names the file."""
-
+from slowfast_lite.errors import CheckpointError
 
 # ----------------------------------------------------------------------------------------------------------
 # Reading files safely

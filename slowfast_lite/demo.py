@@ -28,11 +28,10 @@ import av
 import numpy as np
 import torch
 
+from slowfast_lite.errors import DemoError
+
 from . import checkpoints, sampling, transforms, usage, utils, video, zoo
-
-
-class DemoError(usage.UsageError):
-    """Bad input to the demo (labels file, options); the message names the file and the mismatch."""
+from .transforms import View
 
 
 @dataclass(frozen=True)
@@ -126,33 +125,11 @@ def window_starts(video_length, window, stride):
     return starts
 
 
-@dataclass(frozen=True)
-class View:
-    """How the frames of a window become model input: the data set's single test view."""
-
-    crop_size: int = None  # centre crop; None: the model's training crop
-    short_side: int = None  # the short side is scaled to this before cropping; None: crop_size
-    mean: object = transforms.MEAN  # normalisation, a scalar or one value per channel
-    std: object = transforms.STD
-    fast_grayscale: bool = False  # the Fast pathway sees luminance only (Table 2e), as some models train
-    fast_time_difference: bool = False  # the Fast pathway sees differences of consecutive frames (Table 2e)
-
-    @classmethod
-    def from_settings(cls, settings):
-        """The test view of a training run's data settings (``train.data_settings``, ``checkpoints.load_model``)."""
-        return cls(crop_size=settings.get("test_crop_size") or settings.get("crop_size"),
-                   short_side=settings.get("test_scale"), mean=settings.get("mean", transforms.MEAN),
-                   std=settings.get("std", transforms.STD), fast_grayscale=bool(settings.get("fast_grayscale")),
-                   fast_time_difference=bool(settings.get("fast_time_difference")))
-
-
-def window_inputs(frames, config, view=View()):
-    """uint8 frames (num_frames, H, W, 3) of one window -> the model's pathways, each (3, T_p, crop, crop)."""
-    crop_size = view.crop_size or config.crop_size
-    clip = transforms.to_clip(frames)
-    clip = transforms.center_crop(transforms.short_side_scale(clip, view.short_side or crop_size), crop_size)
-    clip = transforms.normalize(clip, view.mean, view.std)
-    return transforms.to_pathways(clip, config.pathways, config.alpha, view.fast_grayscale, view.fast_time_difference)
+def window_inputs(frames, config, view=None):
+    """uint8 frames (num_frames, H, W, 3) of one window -> the model's pathways, each (3, T_p, crop, crop), through
+    ``view`` (default ``View()``: the model's training crop, Kinetics normalisation)."""
+    view = view or View()
+    return view(transforms.to_clip(frames), config.pathways, config.alpha, default_crop=config.crop_size)
 
 
 def predict_video(model, path, stride=None, view=None, batch_size=4, progress=False):
@@ -208,21 +185,6 @@ def nearest_window(predictions, num_frames):
     """For every frame, the index of the window whose centre is nearest: int array (num_frames,)."""
     centers = np.array([p.center for p in predictions])
     return np.abs(np.arange(num_frames)[:, None] - centers[None, :]).argmin(axis=1)
-
-
-def timeline_figure(predictions, labels=None, max_classes=6):
-    """A matplotlib Figure: probability over time of the classes that win some window."""
-    from matplotlib.figure import Figure
-
-    from . import viz
-
-    spans = np.array([p.seconds for p in predictions])
-    probs = np.stack([p.probs for p in predictions])
-    names = labels or [class_name(i) for i in range(probs.shape[1])]
-    fig = Figure(figsize=(7.0, 3.0))
-    viz.plot_timeline(fig.add_subplot(), spans, probs, names, max_classes=max_classes)
-    fig.tight_layout()
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------------- drawing
@@ -395,8 +357,10 @@ def cli(argv) -> int:
     predictions = predict_video(model, args.video, args.stride, view, args.batch_size, progress=sys.stderr.isatty())
     print(format_predictions(predictions, labels, args.top))
     if timeline:
+        from . import viz
+
         with utils.atomic_write(timeline) as partial:  # same suffix: matplotlib picks the format from it
-            timeline_figure(predictions, labels).savefig(partial)
+            viz.timeline_figure(predictions, labels).savefig(partial)
         print(f"timeline: {timeline}")
     if out:
         print(f"annotated video: {annotate_video(args.video, predictions, out, labels)}")

@@ -15,6 +15,7 @@ import torch
 from torch.nn import functional as F
 
 from slowfast_lite import usage, utils
+from slowfast_lite.errors import UsageError
 
 
 def topk_accuracy(scores, labels, k=1) -> float:
@@ -133,14 +134,14 @@ def match_classes(dataset, names, weights="the weights"):
     if dataset.classnames is None:
         top = max(label for _, label in dataset.rows)
         if top >= len(names):
-            raise usage.UsageError(f"--data {dataset.source}: label {top} is not a class of {weights} "
+            raise UsageError(f"--data {dataset.source}: label {top} is not a class of {weights} "
                                    f"(0..{len(names) - 1})")
     elif dataset.classnames != names:
         index = {name.replace("_", " "): i for i, name in enumerate(names)}
         own = [name.replace("_", " ") for name in dataset.classnames]
         unknown = [name for name in own if name not in index]
         if unknown:
-            raise usage.UsageError(f"--data {dataset.source}: class {unknown[0]!r} is not one of the {len(names)} "
+            raise UsageError(f"--data {dataset.source}: class {unknown[0]!r} is not one of the {len(names)} "
                                    f"classes of {weights}; name the classes as they do (zoo.class_names), or "
                                    "label a csv with their indices")
         dataset.rows = [(path, index[own[label]]) for path, label in dataset.rows]
@@ -174,18 +175,18 @@ def cli(argv) -> int:
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args(argv)
     if (args.checkpoint is None) == (args.weights is None):
-        raise usage.UsageError("give --checkpoint FILE or --weights NAME (with --model), one of them")
+        raise UsageError("give --checkpoint FILE or --weights NAME (with --model), one of them")
     entry = None
     if args.weights:
         if not args.model:
-            raise usage.UsageError(f"--weights {args.weights} needs --model, the network they are for "
+            raise UsageError(f"--weights {args.weights} needs --model, the network they are for "
                                    "(python -m slowfast_lite zoo lists them)")
         usage.check_model_name(args.model)
         entry = zoo.get(args.model, args.weights)
     else:
         usage.check_input_file(args.checkpoint, "--checkpoint")
     if not args.data.exists():
-        raise usage.UsageError(f"--data {args.data}: no such csv file or folder")
+        raise UsageError(f"--data {args.data}: no such csv file or folder")
     if args.json:
         usage.check_output_file(args.json, "--json", (args.checkpoint, args.data))
     usage.check_device(args.device)

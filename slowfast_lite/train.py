@@ -34,6 +34,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, DistributedSampler
 
 from slowfast_lite import checkpoints, evaluate, usage, utils
+from slowfast_lite.errors import ResumeError, UsageError
 
 
 # ---------------------------------------------------------------------------------------------- config
@@ -196,10 +197,6 @@ def _seed_loader(worker_id):
 
 
 # ---------------------------------------------------------------------------------------------- checkpoints
-class ResumeError(usage.UsageError):
-    """A checkpoint that this run cannot continue from; the message says which setting differs."""
-
-
 def run_identity(config, model, train_set) -> dict:
     """What makes a run this run: the recipe, the model's configuration, how clips are sampled and how many there
     are. A checkpoint records it; a run continues only a checkpoint with the same identity."""
@@ -257,7 +254,7 @@ def fit(model, train_set, val_set=None, config: TrainConfig = None) -> History:
     ``history.json`` and ``checkpoint.pt`` (model, optimizer, RNG, history, recipe) written atomically, and
     a later call of the same run (``run_identity``: recipe, model configuration, data settings) continues from
     there; a checkpoint of a different run raises ResumeError. While it runs, ``out_dir/.lock`` keeps a second
-    process from writing the same folder (``utils.FolderInUse``). The model is left on its training device.
+    process from writing the same folder (``errors.FolderInUse``). The model is left on its training device.
     """
     config = config or TrainConfig()
     task = config.task or ClassificationTask(config.label_smoothing, config.channels_last)
@@ -424,7 +421,7 @@ def cli(argv) -> int:
     model = build_model(args.model, num_classes=probe.num_classes, **overrides)
     crop = model.config.crop_size
     if args.scale and not crop <= args.scale[0] <= args.scale[1]:
-        raise usage.UsageError(f"--scale {args.scale[0]} {args.scale[1]}: need crop ({crop}) <= MIN <= MAX")
+        raise UsageError(f"--scale {args.scale[0]} {args.scale[1]}: need crop ({crop}) <= MIN <= MAX")
     settings = dict(scale_range=tuple(args.scale) if args.scale else (round(crop * 8 / 7), round(crop * 10 / 7)),
                     fast_grayscale=args.fast_gray, seed=args.seed)
     train_set = VideoClassificationDataset.for_model(model, train_csv, "train", **settings)
@@ -432,7 +429,7 @@ def cli(argv) -> int:
                if val_source else None)
     world = int(os.environ.get("WORLD_SIZE", 1))
     if len(train_set) < args.batch_size * world:
-        raise usage.UsageError(f"--batch-size {args.batch_size}: the training set {train_csv} has only "
+        raise UsageError(f"--batch-size {args.batch_size}: the training set {train_csv} has only "
                                f"{len(train_set)} clips{f' for {world} processes' if world > 1 else ''}; "
                                "give a smaller batch")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,

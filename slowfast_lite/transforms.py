@@ -11,6 +11,7 @@ DataLoader seeds differently in each worker).
 
 import math
 import random
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -198,3 +199,38 @@ def to_pathways(clip, pathways="slowfast", alpha=8, fast_grayscale=False, fast_t
     if pathways == "slowfast":
         return [sampling.pack_pathways(clip, alpha)[0], fast]
     return [fast]
+
+
+@dataclass(frozen=True)
+class View:
+    """How a clip becomes model input at test time, the one definition that the data sets (test mode), ``evaluate``,
+    ``demo`` and Grad-CAM share: scale the short side, crop, normalise, split into pathways (Fast grey-scale or
+    time differences as trained). A checkpoint's recorded data settings restore it whole (``from_settings``).
+
+    ``crop_size`` None: the model's training crop; ``short_side`` None: the crop size.
+    """
+
+    crop_size: int = None
+    short_side: int = None
+    mean: object = MEAN  # a scalar or one value per channel
+    std: object = STD
+    fast_grayscale: bool = False  # the Fast pathway sees luminance only (Table 2e), as some models train
+    fast_time_difference: bool = False  # the Fast pathway sees differences of consecutive frames (Table 2e)
+
+    @classmethod
+    def from_settings(cls, settings):
+        """The test view of a training run's data settings (``train.data_settings``, ``checkpoints.load_model``)."""
+        return cls(crop_size=settings.get("test_crop_size") or settings.get("crop_size"),
+                   short_side=settings.get("test_scale"), mean=settings.get("mean", MEAN),
+                   std=settings.get("std", STD), fast_grayscale=bool(settings.get("fast_grayscale")),
+                   fast_time_difference=bool(settings.get("fast_time_difference")))
+
+    def __call__(self, clip, pathways="slowfast", alpha=8, crop_index=1, default_crop=None) -> list:
+        """A float clip (C, T, H, W) in [0, 1] -> the model's input list; ``crop_index``: 0, 1 (centre) or 2, as
+        ``uniform_crop``; ``default_crop``: the crop when the view leaves it to the model."""
+        crop_size = self.crop_size or default_crop
+        if crop_size is None:
+            raise ValueError("View: no crop size; give crop_size or the model's default_crop")
+        clip = uniform_crop(short_side_scale(clip, self.short_side or crop_size), crop_size, crop_index)
+        clip = normalize(clip, self.mean, self.std)
+        return to_pathways(clip, pathways, alpha, self.fast_grayscale, self.fast_time_difference)

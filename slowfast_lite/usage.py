@@ -1,6 +1,6 @@
 """The command-line contract every command shares: a user mistake is one line and exit status 2.
 
-A command raises :class:`UsageError` (or one of its subclasses: ``VideoDecodeError``, ``CheckpointError``,
+A command raises ``errors.UsageError`` (or one of its subclasses: ``VideoDecodeError``, ``CheckpointError``,
 ``DatasetError`` ...) for anything the user can fix: an option out of range, a missing or malformed file, an
 output path that cannot be written. ``__main__`` prints it as ``command: message`` and exits with 2; a
 command that ran but failed returns 1; a traceback means a bug. The checks here run before any work, so a
@@ -13,9 +13,7 @@ import math
 import os
 from pathlib import Path
 
-
-class UsageError(ValueError):
-    """Something the user typed or pointed at cannot be used; the message names the option, file or line."""
+from slowfast_lite.errors import UsageError
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slowfast_lite.usage import UsageError
+from slowfast_lite.errors import FolderInUse, UsageError
 
 
 def seed_everything(seed: int) -> None:
@@ -89,9 +89,6 @@ def atomic_write(path, fsync=False):
     finally:
         partial.unlink(missing_ok=True)
 
-
-class FolderInUse(UsageError):
-    """Another process holds the lock of a folder (``folder_lock``); the message names it and its lock file."""
 
 
 @contextmanager

@@ -24,11 +24,7 @@ import av
 import numpy as np
 
 from slowfast_lite import utils
-from slowfast_lite.usage import UsageError
-
-
-class VideoDecodeError(UsageError):
-    """A video file could not be read as asked; the message names the file and the cause."""
+from slowfast_lite.errors import VideoDecodeError
 
 
 @dataclass(frozen=True)

@@ -632,3 +632,67 @@ def labels_overlap(ax, notes, points=(), avoid=()) -> list:
             if box.overlaps(artist.get_window_extent(renderer)):
                 problems.append((note.get_text(), type(artist).__name__))
     return problems
+
+
+def accuracy_against_cost(points, groups, title, legend_title):
+    """Top-1 against multiply-adds (log scale), each point labelled in a column right of the axes and joined to
+    its label by a line (so crowded points stay readable), coloured by its group.
+
+    ``points``: (MMACs, top-1 %, its spread %, label, group); ``groups``: {group: legend text}, in legend order.
+    Returns the Figure.
+    """
+    from matplotlib import ticker
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    fig = Figure(figsize=(8.5, 5.2))
+    ax = fig.add_subplot()
+    palette = dict(zip(groups, mpl.colormaps["tab10"].colors, strict=False))
+    for mmacs, top1, spread, _, group in points:
+        ax.errorbar(mmacs, top1, yerr=spread, fmt="o", color=palette[group], capsize=3)
+    ax.set(xscale="log", xlabel="multiply-adds per view (millions, log scale)", ylabel="test top-1 (%)", title=title)
+    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 3, 5, 7)))
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    low, high = ax.get_ylim()
+    ordered = sorted(points, key=lambda p: p[1])
+    for (mmacs, top1, _, label, group), y in zip(ordered, _spread_out([p[1] for p in ordered], low, high),
+                                                  strict=True):
+        ax.annotate(label, (mmacs, top1), xytext=(1.03, (y - low) / (high - low)), textcoords="axes fraction",
+                    va="center", fontsize=7, color=palette[group],
+                    arrowprops=dict(arrowstyle="-", lw=0.4, color="0.7"))
+    shown = {p[4] for p in points}
+    handles = [Line2D([], [], marker="o", ls="", color=palette[g], label=text) for g, text in groups.items()
+               if g in shown]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=7,
+              title=legend_title, title_fontsize=7)
+    fig.subplots_adjust(right=0.66)
+    return fig
+
+
+def _spread_out(values, low, high):
+    """Sorted ``values`` moved apart to at least 1/24 of [low, high] each, staying in order and inside the range."""
+    gap = (high - low) / 24
+    placed = []
+    for v in values:  # push up what is too close to the label below
+        placed.append(max(v, placed[-1] + gap if placed else low))
+    top = high
+    for i in reversed(range(len(placed))):  # then down from the top what that pushed out of range
+        top = min(placed[i], top)
+        placed[i], top = top, top - gap
+    return placed
+
+
+def timeline_figure(predictions, labels=None, max_classes=6):
+    """A Figure: probability over time of the classes that win some window of the demo's ``predictions``
+    (each with ``.seconds``, the window's span, and ``.probs``, (classes,)); ``labels`` names the classes."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    spans = np.array([p.seconds for p in predictions])
+    probs = np.stack([p.probs for p in predictions])
+    names = labels or [f"class {i}" for i in range(probs.shape[1])]
+    fig = Figure(figsize=(7.0, 3.0))
+    plot_timeline(fig.add_subplot(), spans, probs, names, max_classes=max_classes)
+    fig.tight_layout()
+    return fig

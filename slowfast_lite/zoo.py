@@ -38,21 +38,13 @@ from pathlib import Path, PurePosixPath
 import torch
 
 from slowfast_lite import checkpoints, usage, utils
+from slowfast_lite.errors import UnknownWeights, UsageError, ZooError
 
 DEFAULT_URL = "https://dl.fbaipublicfiles.com"
 URL_ENV = "SLOWFAST_LITE_ZOO_URL"
 FILES = Path(__file__).resolve().parent / "zoo_files"  # package data: the class-name lists
 TIMEOUT_S = 60  # a connection or a read that stalls this long fails the download
 CHUNK = 1 << 20
-
-
-class UnknownWeights(usage.UsageError):
-    """A model or weights name the zoo does not have; the message lists what it has."""
-
-
-class ZooError(OSError):
-    """A download that failed or was cut short, or a file that does not check or load; nothing is left in the
-    cache. An I/O failure, not the user's mistake: the command line prints it as one line and exits with 1."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +110,7 @@ def base_url():
     if not value:
         return DEFAULT_URL
     if urllib.parse.urlsplit(value).scheme not in ("http", "https", "file"):
-        raise usage.UsageError(f"${URL_ENV}={value!r} is not an http://, https:// or file:// URL")
+        raise UsageError(f"${URL_ENV}={value!r} is not an http://, https:// or file:// URL")
     return value.rstrip("/")
 
 
@@ -224,7 +216,7 @@ def _download(entry, path, progress):
         raise ZooError(f"cannot download {url} ({_reason(reason)}); without a network, fetch that file elsewhere "
                        f"and place it at {path}") from None
     except ValueError as err:  # a URL urllib cannot parse
-        raise usage.UsageError(f"cannot download {url}: {err} (is ${URL_ENV} a URL?)") from None
+        raise UsageError(f"cannot download {url}: {err} (is ${URL_ENV} a URL?)") from None
     with response:
         announced = response.headers.get("Content-Length")
         total = int(announced) if announced and announced.strip().isdigit() else None

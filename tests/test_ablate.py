@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from slowfast_lite import ablate, recipes
 from slowfast_lite.__main__ import main
+from slowfast_lite.course import ablate, recipes
 
 COMMITTED = Path(__file__).resolve().parents[1] / "results" / "table2_quick"
 
@@ -14,8 +14,9 @@ COMMITTED = Path(__file__).resolve().parents[1] / "results" / "table2_quick"
 def tiny(tmp_path, monkeypatch):
     """A tiny sweep profile (a few clips, one epoch) with its own data folder."""
     monkeypatch.setenv("SLOWFAST_LITE_DATA", str(tmp_path / "data"))
-    monkeypatch.setitem(ablate.PROFILES, "quick", {"data": dict(train=1, val=1, test=1, size=32, frames=16),
-                                                   "train": dict(epochs=1, batch_size=4)})
+    monkeypatch.setitem(recipes.PROFILES["quick"], "ablation", {"data": dict(train=1, val=1, test=1, size=32,
+                                                                             frames=16),
+                                                                "train": dict(epochs=1, batch_size=4)})
     return tmp_path
 
 

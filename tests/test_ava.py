@@ -184,7 +184,7 @@ def test_for_model_takes_the_clip_from_the_config(synthetic):
 
 
 def test_proposals_take_the_actions_of_the_person_they_overlap(synthetic):
-    from slowfast_lite.ava_eval import box_iou
+    from slowfast_lite.data.boxes import box_iou
 
     ds = dataset(synthetic, proposals=synthetic.proposals("train"), boxes="proposals", score_threshold=0.8)
     truth = read_ava_csv(synthetic.annotations("train"))

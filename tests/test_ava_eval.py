@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from slowfast_lite.__main__ import main
-from slowfast_lite.ava_eval import average_precision, box_iou, frame_map, match_keyframe, precision_recall
+from slowfast_lite.ava_eval import average_precision, frame_map, match_keyframe, precision_recall
 from slowfast_lite.data.ava_files import AVARow, write_ava_csv, write_exclusions, write_label_map
+from slowfast_lite.data.boxes import box_iou
 
 A = (0.1, 0.1, 0.3, 0.5)  # two well separated person boxes
 B = (0.6, 0.2, 0.9, 0.8)

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from slowfast_lite import claims, course
+from slowfast_lite import course
+from slowfast_lite.course import claims, stats
 
 
 def test_a_claim_holds_from_its_threshold_on():
@@ -23,7 +24,7 @@ def calibrated(monkeypatch, notebook="nb", **z):
 
 
 def test_check_records_every_margin_and_prints_only_the_verdicts(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(course.RECORD_ENV, str(tmp_path / "records.json"))
+    monkeypatch.setenv(course.records.RECORD_ENV, str(tmp_path / "records.json"))
     calibrated(monkeypatch, a=9.0, b=4.0)
     claims.check("nb", [claims.Claim("a", "A beats B", 0.9134, 0.5), claims.Claim("b", "B is near chance", 0.02, 0.0)])
     assert capsys.readouterr().out == "holds: A beats B\nholds: B is near chance\n"  # no digit of training
@@ -31,7 +32,7 @@ def test_check_records_every_margin_and_prints_only_the_verdicts(tmp_path, monke
 
 
 def test_a_failing_claim_stops_the_notebook_after_recording_its_margin(tmp_path, monkeypatch):
-    monkeypatch.setenv(course.RECORD_ENV, str(tmp_path / "records.json"))
+    monkeypatch.setenv(course.records.RECORD_ENV, str(tmp_path / "records.json"))
     calibrated(monkeypatch, a=9.0, b=4.0)
     with pytest.raises(AssertionError, match=r"B is near chance: measured 0\.3, needs 0\.35"):
         claims.check("nb", [claims.Claim("a", "A beats B", 0.9, 0.5), claims.Claim("b", "B is near chance", 0.3, 0.35)])
@@ -55,7 +56,7 @@ def test_one_environment_or_few_seeds_is_not_enough():
 
 
 def test_report_records_and_says_why_without_asserting(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(course.RECORD_ENV, str(tmp_path / "records.json"))
+    monkeypatch.setenv(course.records.RECORD_ENV, str(tmp_path / "records.json"))
     calibrated(monkeypatch, weak=2.04)
     claims.report("nb", [claims.Claim("weak", "W beats V", -0.1, 0.0)])  # even a failing value only reports
     assert capsys.readouterr().out == "not asserted: W beats V (z = 2.0 over 20 runs in 2 environments)\n"
@@ -65,14 +66,6 @@ def test_report_records_and_says_why_without_asserting(tmp_path, monkeypatch, ca
 def test_a_sweep_measures_without_asserting(monkeypatch):
     monkeypatch.setenv(claims.MEASURE_ENV, "1")
     claims.check("nb", [claims.Claim("never_calibrated", "fails", 0.0, 1.0)])  # recorded, not raised
-
-
-def test_mean_and_sample_spread_and_z():
-    assert claims.mean_and_spread([0.5]) == (0.5, 0.0)
-    mean, spread = claims.mean_and_spread([1.0, 2.0, 3.0])
-    assert mean == 2.0 and spread == pytest.approx(1.0)
-    assert claims.statistics([1.0, 2.0, 3.0]) == {"n": 3, "mean": 2.0, "sd": 1.0, "min": 1.0, "z": 2.0}
-    assert claims.statistics([1.0, 1.0])["z"] is None  # no spread: no estimate, never "infinitely safe"
 
 
 @pytest.mark.parametrize("text, seeds", [("0,1,2", [0, 1, 2]), ("0-3", [0, 1, 2, 3]), ("5,0-1,1", [0, 1, 5])])
@@ -113,7 +106,7 @@ def test_sweep_per_environment_then_calibrate_over_all(tmp_path, monkeypatch):
     document = json.loads((out / "claims.json").read_text())
     x = document["claims"]["06_training"]["x"]
     assert x["n"] == 5 and x["per_env"]["default"]["n"] == 2 and x["per_env"]["simulated"]["n"] == 3
-    assert x["mean"] == pytest.approx(0.18) and x["z"] == pytest.approx(0.18 / claims.mean_and_spread(
+    assert x["mean"] == pytest.approx(0.18) and x["z"] == pytest.approx(0.18 / stats.mean_and_spread(
         [0.1, 0.2, 0.1, 0.2, 0.3])[1], abs=0.01)
     assert document["numbers"]["06_training"]["top1"]["n"] == 5
     assert "| 06_training | x | 5 | +0.180 |" in (out / "claims.md").read_text()

@@ -49,7 +49,7 @@ def test_window_starts_cover_the_video():
 
 @pytest.mark.parametrize("fast_grayscale", [False, True])
 def test_each_window_is_the_clip_pyslowfast_samples(model, clip_path, fast_grayscale):
-    view = demo.View(crop_size=32, short_side=40, fast_grayscale=fast_grayscale)
+    view = transforms.View(crop_size=32, short_side=40, fast_grayscale=fast_grayscale)
     predictions = demo.predict_video(model, clip_path, stride=20, view=view, batch_size=2)
     info = video.probe(clip_path)
     window = sampling.window_size(model.config.num_frames, model.config.sampling_rate, info.fps)  # 32 frames
@@ -134,7 +134,7 @@ def test_cli_uses_the_view_a_training_run_recorded(model, clip_path, tmp_path, c
                                    tmp_path / "run.pt")
     loaded, view = demo.load_model("slowfast_tiny", path)
     assert loaded.config == model.config  # crop_size=32 and 3 classes come from the file, not from the name
-    assert view == demo.View(crop_size=32, short_side=40, mean=[0.4, 0.45, 0.5], std=0.25, fast_grayscale=True)
+    assert view == transforms.View(crop_size=32, short_side=40, mean=[0.4, 0.45, 0.5], std=0.25, fast_grayscale=True)
     with pytest.raises(checkpoints.CheckpointError, match=r"run\.pt holds a 'slowfast_tiny' model, not 'slow_tiny'"):
         demo.load_model("slow_tiny", path)
     assert demo.cli([str(clip_path), "--model", "slowfast_tiny", "--checkpoint", str(path), "--top", "1"]) == 0
@@ -174,7 +174,8 @@ def test_demo_input_is_the_data_sets_for_every_setting(model, tmp_path, fast_gra
                                                    scale_range=(40, 48), fast_grayscale=fast_grayscale,
                                                    fast_time_difference=fast_time_difference)
     expected = dataset.load(0, view=0)
-    view = demo.View.from_settings(train.data_settings(dataset))
+    view = transforms.View.from_settings(train.data_settings(dataset))
+    assert view == dataset.test_view  # recorded by training and restored whole: one view type, one definition
     assert view.fast_time_difference == fast_time_difference and view.fast_grayscale == fast_grayscale
     decoded = video.read_frames(path, list(range(len(frames))))
     indices = sampling.fast_indices(0, len(frames) - 1, model.config.num_frames, len(frames))

@@ -1,6 +1,6 @@
 import pytest
 
-from slowfast_lite.exercises import ablations as ex
+from slowfast_lite.course.exercises import ablations as ex
 
 
 def _record(variant, seed, binding):

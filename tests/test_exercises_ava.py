@@ -2,7 +2,7 @@ import torch
 
 from slowfast_lite import sampling
 from slowfast_lite.ava_eval import box_iou
-from slowfast_lite.exercises import ava as ex
+from slowfast_lite.course.exercises import ava as ex
 from slowfast_lite.models.roi_align import roi_align
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from slowfast_lite import models
-from slowfast_lite.exercises import network as ex
+from slowfast_lite.course.exercises import network as ex
 
 
 def test_a_missing_answer_is_refused_politely(capsys):

@@ -3,7 +3,7 @@
 import torch
 
 from slowfast_lite import checkpoints, demo, gradcam
-from slowfast_lite.exercises import own_video
+from slowfast_lite.course.exercises import own_video
 
 
 def test_caffe2_names():

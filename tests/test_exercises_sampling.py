@@ -1,7 +1,7 @@
 import torch
 
 from slowfast_lite import sampling
-from slowfast_lite.exercises import sampling as ex
+from slowfast_lite.course.exercises import sampling as ex
 
 
 def test_check_rates(capsys):

@@ -60,7 +60,7 @@ def find_cycle(graph: dict) -> list:
 
 def test_the_package_has_no_import_cycle():
     graph = import_graph(PACKAGE, "slowfast_lite")
-    assert len(graph) > 30 and "slowfast_lite.train" in graph["slowfast_lite.recipes"]  # the graph was read
+    assert len(graph) > 30 and "slowfast_lite.train" in graph["slowfast_lite.course.recipes"]  # the graph was read
     assert find_cycle(graph) == [], "import cycle"
 
 
@@ -72,3 +72,23 @@ def test_a_lazy_import_that_closes_a_cycle_is_found(tmp_path):
     graph = import_graph(tmp_path, "pkg")
     assert graph["pkg.tools"] == {"pkg.metrics"}
     assert find_cycle(graph) == ["pkg.engine", "pkg.metrics", "pkg.engine"]
+
+
+def test_the_library_never_imports_the_course():
+    """Two layers: what a researcher imports (video, models, data, train, ...) stands without the course on top."""
+    graph = import_graph(PACKAGE, "slowfast_lite")
+    course = {m for m in graph if m == "slowfast_lite.course" or m.startswith("slowfast_lite.course.")}
+    library = set(graph) - course
+    assert {"slowfast_lite.course.claims", "slowfast_lite.course.runner"} <= course and "slowfast_lite.train" in library
+    upward = sorted(f"{m} -> {t}" for m in library for t in graph[m] & course)
+    assert upward == [], "the library imports the course"
+
+
+def test_a_library_module_importing_the_course_is_found(tmp_path):
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "course").mkdir()
+    (tmp_path / "course" / "__init__.py").write_text("")
+    (tmp_path / "course" / "recipes.py").write_text("from pkg import train\n")
+    (tmp_path / "train.py").write_text("def fit():\n    from pkg.course import recipes\n")
+    graph = import_graph(tmp_path, "pkg")
+    assert graph["pkg.train"] == {"pkg.course.recipes"} and graph["pkg.course.recipes"] == {"pkg.train"}

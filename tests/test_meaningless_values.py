@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from slowfast_lite import ablate
 from slowfast_lite.__main__ import main
+from slowfast_lite.course import ablate
 
 
 def one_line(capsys, command):

@@ -137,7 +137,7 @@ def test_claims_summary_exercises_and_record(notebook):
     checks = set(re.findall(r"\bcheck_\w+\(", "\n".join(c.source for c in exercises if c.cell_type == "code")))
     assert 2 <= solutions <= 4, f"{path.name}: {solutions} worked solutions (<details>), want 2-4"
     assert len(checks) >= 2, f"{path.name}: exercises call {len(checks)} distinct check_* self-checks, want 2+"
-    assert "slowfast_lite.exercises" in code, f"{path.name}: self-checks come from slowfast_lite.exercises"
+    assert "slowfast_lite.course.exercises" in code, f"{path.name}: self-checks come from course.exercises"
 
 
 def test_committed_executed_in_order_without_errors(notebook):

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from slowfast_lite import course, recipes
+from slowfast_lite import course
+from slowfast_lite.course import recipes
 from slowfast_lite.models import build_model
 
 
@@ -54,16 +55,28 @@ def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch):
 
 
 def test_notebook_06_parameters_show_the_recipe():
-    defaults = course.notebook_parameters(course.NOTEBOOKS_DIR / "06_training.ipynb")
+    defaults = course.notebooks.notebook_parameters(course.notebooks.NOTEBOOKS_DIR / "06_training.ipynb")
     for key in recipes.BACKBONE_KEYS:
         assert defaults[key] == recipes.MOTION_TRAIN[key], key
 
 
 def test_an_override_of_06s_recipe_reaches_07_and_08():
-    notebooks = sorted(course.NOTEBOOKS_DIR.glob("0[678]_*.ipynb"))
+    notebooks = sorted(course.notebooks.NOTEBOOKS_DIR.glob("0[678]_*.ipynb"))
     assert [p.stem[:2] for p in notebooks] == ["06", "07", "08"]
-    resolved = course.resolve_parameters("quick", notebooks, {"06_training": {"epochs": 20, "lr": 0.05}})
+    resolved = course.parameters.resolve_parameters("quick", notebooks, {"06_training": {"epochs": 20, "lr": 0.05}})
     assert resolved["06_training"] == {"epochs": 20, "lr": 0.05}
     for stem in ("07_ava_detection", "08_your_own_video"):
         assert resolved[stem]["backbone_recipe"] == {"epochs": 20, "lr": 0.05}, stem
-    assert "backbone_recipe" not in course.resolve_parameters("quick", notebooks)["07_ava_detection"]
+    assert "backbone_recipe" not in course.parameters.resolve_parameters("quick", notebooks)["07_ava_detection"]
+
+
+def test_load_or_train_keeps_data_and_model_under_the_given_root(tmp_path, monkeypatch):
+    from slowfast_lite.data import motion_shapes
+
+    monkeypatch.setenv("SLOWFAST_LITE_DATA", str(tmp_path / "default"))
+    monkeypatch.setitem(motion_shapes.PROFILES, "quick", motion_shapes.Profile(train=1, val=1, test=1, size=32,
+                                                                                frames=16))
+    trained = recipes.load_or_train("slow_tiny", data_root=tmp_path / "mine", epochs=1, batch_size=4, progress=False)
+    assert trained.checkpoint.is_relative_to(tmp_path / "mine" / "trained")
+    assert trained.data_root.is_relative_to(tmp_path / "mine" / "motion_shapes")
+    assert not any((tmp_path / "default").rglob("*"))  # nothing written under the default root

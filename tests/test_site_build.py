@@ -13,7 +13,7 @@ import pytest
 from nbformat import v4
 from PIL import Image
 
-from slowfast_lite import site
+from slowfast_lite.course import site
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -218,7 +218,7 @@ def test_cli_execute_runs_the_course_first(tmp_path, monkeypatch, capsys):
     root = make_course(tmp_path / "checkout")
     runs = []
 
-    def fake_run(profile, out_dir, log):  # what course.run leaves behind: executed notebooks in out_dir
+    def fake_run(profile, out_dir, log):  # what course.runner.run leaves behind: executed notebooks in out_dir
         runs.append((profile, out_dir))
         out_dir.mkdir(parents=True, exist_ok=True)
         for path in (root / "notebooks").glob("*.ipynb"):
@@ -228,7 +228,7 @@ def test_cli_execute_runs_the_course_first(tmp_path, monkeypatch, capsys):
         return types.SimpleNamespace(ok=profile == "quick")
 
     monkeypatch.setattr(site, "ROOT", root)
-    monkeypatch.setattr(site.course, "run", fake_run)
+    monkeypatch.setattr(site, "run", fake_run)
     assert site.cli(["--execute", "--out", str(tmp_path / "site")]) == 0
     assert runs == [("quick", root / "runs" / "quick")]
     assert "Executed with the quick profile." in (tmp_path / "site" / "00_first.html").read_text()

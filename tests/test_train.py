@@ -201,7 +201,7 @@ def test_train_and_evaluate_commands_on_motion_shapes(tmp_path, capsys):
 
 
 def test_exercise_checks_of_notebook_06(capsys):
-    from slowfast_lite.exercises import training as exercises
+    from slowfast_lite.course.exercises import training as exercises
 
     assert exercises.check_slow_positions([0, 5, 10, 15]) and not exercises.check_slow_positions([0, 4, 8, 12])
     assert exercises.check_drift_speed(1.6) and exercises.check_drift_speed(3.2) and not exercises.check_drift_speed(1)

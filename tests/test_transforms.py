@@ -192,3 +192,17 @@ def test_to_pathways_splits_a_clip_like_pack_pathways():
     assert torch.equal(fast, T.time_difference(T.grayscale(clip))) and torch.equal(slow, clip[:, [0, 7]])
     with pytest.raises(ValueError, match="pathways must be"):
         T.to_pathways(clip, "slow_fast")
+
+
+def test_view_scales_crops_normalises_and_splits_as_its_steps_do():
+    clip = torch.rand(3, 8, 30, 40)
+    view = T.View(crop_size=24, short_side=28, mean=0.5, std=0.25, fast_grayscale=True)
+    expected = T.to_pathways(
+        T.normalize(T.uniform_crop(T.short_side_scale(clip, 28), 24, 2), 0.5, 0.25),
+        "slowfast", 4, fast_grayscale=True)
+    for got, want in zip(view(clip, "slowfast", 4, crop_index=2), expected, strict=True):
+        assert torch.equal(got, want)
+    left_to_model = T.View()
+    assert [p.shape for p in left_to_model(clip, "slow", 1, default_crop=16)] == [(3, 8, 16, 16)]
+    with pytest.raises(ValueError, match="no crop size"):
+        left_to_model(clip)

@@ -5,8 +5,8 @@ import pytest
 from matplotlib.image import imread
 
 from slowfast_lite import sampling
+from slowfast_lite.course.widgets import FrameRateExplorer, shrink
 from slowfast_lite.data import synthetic
-from slowfast_lite.widgets import FrameRateExplorer, shrink
 
 
 def numbered_frames(n=90, height=24, width=32):

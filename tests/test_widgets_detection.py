@@ -1,9 +1,9 @@
 import pytest
 
+from slowfast_lite.course.widgets import DetectionExplorer
 from slowfast_lite.data import AVADataset
 from slowfast_lite.data import synthetic_ava as sa
 from slowfast_lite.data.ava_files import AVARow
-from slowfast_lite.widgets import DetectionExplorer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from slowfast_lite import viz
-from slowfast_lite.widgets import LateralShapesExplorer, lateral_shapes
+from slowfast_lite.course.widgets import LateralShapesExplorer, lateral_shapes
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 import tomllib
 import torch
 
-from slowfast_lite import checkpoints, demo, zoo
+from slowfast_lite import checkpoints, demo, transforms, zoo
 from slowfast_lite.__main__ import main
 from slowfast_lite.models import CONFIGS, build_model
 from slowfast_lite.video import write_video
@@ -324,7 +324,7 @@ def test_demo_and_evaluate_with_zoo_weights(server, tmp_path, tiny, clip, capsys
     assert rows and all(sum(f" {name} 0." in line for name in names) == 3 for line in rows)
     # the same as the API with the entry's test view
     model, _ = zoo.load(TINY.model, TINY.name, progress=False)
-    expected = demo.predict_video(model, clip, view=demo.View(crop_size=64, short_side=64))
+    expected = demo.predict_video(model, clip, view=transforms.View(crop_size=64, short_side=64))
     assert rows == demo.format_predictions(expected, names, k=3).splitlines()[1:]
     # evaluate: class folders named as Kinetics names them (underscores or spaces) are scored as those classes
     for folder in ("abseiling", "air_drumming"):

@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 from slowfast_lite import sampling, transforms, video
-from slowfast_lite.ava_eval import box_iou
 from slowfast_lite.data.ava_files import boxes_by_keyframe, read_ava_csv, read_exclusions, read_label_map
+from slowfast_lite.data.boxes import box_iou
 
 
 class AVADataset(torch.utils.data.Dataset):

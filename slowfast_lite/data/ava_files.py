@@ -19,10 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from slowfast_lite import usage
-
-
-class AVAFormatError(usage.UsageError):
-    """A malformed AVA file; the message starts with ``path:line:``."""
+from slowfast_lite.errors import AVAFormatError
 
 
 class AVARow(NamedTuple):

@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from slowfast_lite import sampling, transforms, usage, video
+from slowfast_lite.errors import DatasetError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
 MODES = ("train", "test")
@@ -36,10 +37,6 @@ MODES = ("train", "test")
 # Without class names a csv's labels alone say how many classes there are (the largest + 1), so they are bounded:
 # a label of 400000000 would size a head of a terabyte.
 MAX_CLASSES = 100_000
-
-
-class DatasetError(usage.UsageError):
-    """A data set description that cannot be used; the message names the file and the line or folder."""
 
 
 def read_csv(path, path_prefix=None, num_classes=None):
@@ -198,6 +195,13 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
                         pathways=config.pathways, crop_size=config.crop_size)
         return cls(source, mode, **{**settings, **kwargs})
 
+    @property
+    def test_view(self) -> transforms.View:
+        """How a test clip becomes input: short side ``test_scale``, crops of ``test_crop_size``, normalised, the Fast
+        input as trained (what a checkpoint records and ``demo`` applies)."""
+        return transforms.View(self.test_crop_size, self.test_scale, self.mean, self.std, self.fast_grayscale,
+                               self.fast_time_difference)
+
     # ------------------------------------------------------------------------------------------ bookkeeping
     @property
     def views_per_video(self):
@@ -287,10 +291,8 @@ class VideoClassificationDataset(torch.utils.data.Dataset):
         clip = transforms.to_clip(frames)
         if self.mode == "train":
             clip = transforms.train_augment(clip, self.crop_size, self.scale_range, self.flip, rng=rng)
-        else:
-            clip = transforms.short_side_scale(clip, self.test_scale)
-            clip = transforms.uniform_crop(clip, self.test_crop_size, 1 if self.num_crops == 1 else crop_index)
-        clip = transforms.normalize(clip, self.mean, self.std)
-        return transforms.to_pathways(clip, self.pathways, self.alpha, self.fast_grayscale,
-                                      self.fast_time_difference)
+            clip = transforms.normalize(clip, self.mean, self.std)
+            return transforms.to_pathways(clip, self.pathways, self.alpha, self.fast_grayscale,
+                                          self.fast_time_difference)
+        return self.test_view(clip, self.pathways, self.alpha, 1 if self.num_crops == 1 else crop_index)
 

@@ -37,6 +37,7 @@ import numpy as np
 from slowfast_lite import transforms, usage, utils
 from slowfast_lite.data import draw
 from slowfast_lite.data.synthetic import write_clip
+from slowfast_lite.errors import UsageError
 
 PERIOD = 5  # frames: every motion class repeats exactly after this many frames (the Slow stride in Fast frames)
 FPS = 15  # 30 fps target with a Fast stride of 2 frames -> Fast sees every frame of these videos
@@ -309,7 +310,7 @@ def cli(argv) -> int:
                         help=f"comma-separated class groups out of {','.join(GROUPS)} (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.size is not None and args.size % 2:
-        raise usage.UsageError(f"--size {args.size}: must be even (H.264 4:2:0)")
+        raise UsageError(f"--size {args.size}: must be even (H.264 4:2:0)")
     if args.out is not None:
         usage.check_output_dir(args.out, "--out")
     overrides = {k: getattr(args, k) for k in ("train", "val", "test", "size", "frames") if getattr(args, k)}

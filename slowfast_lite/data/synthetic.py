@@ -20,6 +20,7 @@ import numpy as np
 
 from slowfast_lite import usage, utils, video
 from slowfast_lite.data import draw
+from slowfast_lite.errors import UsageError
 
 SAMPLE_CREDIT = {
     "bigbuckbunny.mp4": "Big Buck Bunny, (c) Blender Foundation, www.bigbuckbunny.org, CC-BY 3.0 "
@@ -253,7 +254,7 @@ def cli(argv) -> int:
     scene_args.add_argument("--seed", type=usage.integer(minimum=0), default=0)
     args = parser.parse_args(argv)
     if args.kind == "wheel" and args.frames * args.size ** 2 * 3 > MAX_CLIP_BYTES:
-        raise usage.UsageError(f"--frames {args.frames} --size {args.size}: the clip's frames would take "
+        raise UsageError(f"--frames {args.frames} --size {args.size}: the clip's frames would take "
                                f"{args.frames * args.size ** 2 * 3 / 2 ** 30:.1f} GiB in memory (at most "
                                f"{MAX_CLIP_BYTES / 2 ** 30:g}); give fewer frames or a smaller size")
     if args.out is not None:

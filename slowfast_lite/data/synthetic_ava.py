@@ -40,6 +40,7 @@ import numpy as np
 from slowfast_lite import usage, utils, video
 from slowfast_lite.data import draw
 from slowfast_lite.data.ava_files import AVARow, write_ava_csv, write_exclusions, write_label_map
+from slowfast_lite.errors import UsageError
 
 ACTIONS = {1: "raise arms", 2: "carry object", 3: "walk", 4: "clap", 5: "jog", 6: "crouch"}
 EVALUATED = (1, 2, 3, 4, 5)  # like AVA's 60 of 80, the rare class is annotated but not evaluated
@@ -395,11 +396,11 @@ def cli(argv) -> int:
     args = parser.parse_args(argv)
     for option in ("height", "width"):
         if getattr(args, option) % 2:
-            raise usage.UsageError(f"--{option} {getattr(args, option)}: must be even (H.264 4:2:0)")
+            raise UsageError(f"--{option} {getattr(args, option)}: must be even (H.264 4:2:0)")
     if args.out is not None:
         usage.check_output_dir(args.out, "--out")
         if args.out.is_dir() and any(args.out.iterdir()) and not SyntheticAVA(args.out).evaluated_label_map.exists():
-            raise usage.UsageError(f"--out {args.out}: holds other files, not a synthetic AVA data set; --overwrite "
+            raise UsageError(f"--out {args.out}: holds other files, not a synthetic AVA data set; --overwrite "
                                    "replaces only a data set this command wrote")
     data = make_synthetic_ava(args.out, train_videos=args.train_videos, val_videos=args.val_videos,
                               seconds=args.seconds, height=args.height, width=args.width, seed=args.seed,

@@ -17,7 +17,8 @@ import nbformat
 import pytest
 from playwright import sync_api
 
-from slowfast_lite import course, site
+from slowfast_lite import course
+from slowfast_lite.course import site
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "site"
@@ -120,7 +121,7 @@ def test_every_page_opens_cleanly_and_every_link_resolves(built, base_url, brows
 def test_pages_follow_the_course_order(built, base_url, browser):
     out, pages = built
     page, problems = browser
-    notebooks = course.discover()
+    notebooks = course.notebooks.discover()
     expected = ["index"] + [p.stem for p in notebooks] + ["report"]
     assert [p.slug for p in pages] == expected
 
@@ -161,7 +162,7 @@ def test_math_solutions_and_widgets_are_rendered(base_url, browser):
     solutions.first.locator("summary").click()
     assert solutions.first.evaluate("d => d.open") and solutions.first.locator("pre").first.is_visible()
 
-    for path in course.discover():
+    for path in course.notebooks.discover():
         cells = nbformat.read(path, as_version=4).cells
         widgets = sum(WIDGET_VIEW in o.get("data", {}) for c in cells for o in c.get("outputs", []))
         if widgets:

@@ -6,7 +6,7 @@ Each ``check_*`` prints what is right or wrong about an answer and returns True 
 import torch
 
 from slowfast_lite import checkpoints, demo, gradcam
-from slowfast_lite.exercises import verdict
+from slowfast_lite.course.exercises import verdict
 
 CAFFE2_NAMES = ["t_conv1_w", "res_conv1_bn_riv", "res4_2_branch2a_w", "t_res3_0_branch1_bn_s",
                 "t_res4_5_branch2c_bn_subsample_w", "pred_b"]

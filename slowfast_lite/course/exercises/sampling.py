@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from slowfast_lite import sampling
+from slowfast_lite.course.exercises import verdict
 from slowfast_lite.data.synthetic import wrap_turn
-from slowfast_lite.exercises import verdict
 
 
 def check_rates(slow_per_second, fast_per_second, tau: int, alpha: int, slow_frames: int = 4,

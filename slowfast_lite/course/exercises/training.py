@@ -8,7 +8,7 @@ import math
 import torch
 
 from slowfast_lite import sampling, train
-from slowfast_lite.exercises import verdict
+from slowfast_lite.course.exercises import verdict
 
 
 def check_slow_positions(positions, num_fast: int = 16, alpha: int = 4) -> bool:

@@ -1,9 +1,9 @@
 """The course as a static website: ``python -m slowfast_lite site --out DIR [--execute]``.
 
-A home page from the README, one page per course notebook in course order (the list ``course.discover`` gives,
+A home page from the README, one page per course notebook in course order (the list ``notebooks.discover`` gives,
 titled by each notebook's first heading), a run report page, a table of contents, previous/next links and a
 search box. The pages show the committed executed notebooks; ``--execute`` runs the course first
-(``course.run``) and shows that run's notebooks.
+(``runner.run``) and shows that run's notebooks.
 
 Why nbconvert with a small template of our own (``site_files/``): nbconvert comes with JupyterLab and renders
 cells with JupyterLab's own markup and CSS, so nothing else is installed; Jupyter Book and Sphinx with myst-nb
@@ -23,9 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from slowfast_lite import course, usage
+from slowfast_lite import usage
+from slowfast_lite.course.notebooks import NOTEBOOKS_DIR, CourseError, discover
+from slowfast_lite.course.parameters import PROFILES
+from slowfast_lite.course.report import CourseReport, NotebookResult
+from slowfast_lite.course.runner import run
+from slowfast_lite.errors import UsageError
 
-ROOT = course.NOTEBOOKS_DIR.parent
+ROOT = NOTEBOOKS_DIR.parent
 FILES = Path(__file__).with_name("site_files")
 MARKER = ".slowfast_lite_site"  # written into every site folder: a later build may replace what it holds
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -33,7 +38,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 SETUP_HEADING = "## Set up and run the course"  # the README section whose command each notebook page repeats
 
 
-class SiteError(usage.UsageError):
+class SiteError(UsageError):
     """A site that cannot be built: names the file or option and what is wrong."""
 
 
@@ -173,7 +178,7 @@ def render_notebook(path: Path, links: Links, setup: str):
     exporter = CellsExporter(template_name="course", extra_template_basedirs=[str(FILES / "templates")])
     exporter.register_preprocessor(ExtractOutputPreprocessor(), enabled=True)
     exporter.register_preprocessor(attach_widget_stills, enabled=True)
-    full = course.PROFILES.get("full", {}).get(path.stem, {})
+    full = PROFILES.get("full", {}).get(path.stem, {})
     resources = {"unique_key": "cell", "output_files_dir": f"figures/{path.stem}",
                  "metadata": {"name": path.stem, "path": str(path.parent)},
                  "course": {"notebook": path.name, "setup": setup,
@@ -215,7 +220,7 @@ def report_markdown(runs: Path) -> str:
     for path in reports:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            report = course.CourseReport(data["profile"], [course.NotebookResult(**r) for r in data["results"]],
+            report = CourseReport(data["profile"], [NotebookResult(**r) for r in data["results"]],
                                          data["facts"])
         except (ValueError, KeyError, TypeError) as err:
             raise SiteError(f"{path}: not a course run report ({type(err).__name__}: {err})") from err
@@ -344,8 +349,8 @@ def build(out, root=None, notebooks_dir=None, log=print) -> list[Page]:
     if not readme.is_file():
         raise SiteError(f"{readme}: missing (the home page is made from it)")
     try:
-        notebooks = course.discover(notebooks_dir or root / "notebooks")
-    except course.CourseError as err:
+        notebooks = discover(notebooks_dir or root / "notebooks")
+    except CourseError as err:
         raise SiteError(str(err)) from err
     setup = readme_setup_command(readme)
     out = Path(out)
@@ -421,7 +426,7 @@ def cli(argv) -> int:
     parser.add_argument("--out", type=Path, default=Path("_site"), help="folder to write the site to (_site)")
     parser.add_argument("--execute", action="store_true",
                         help="run the course first (python -m slowfast_lite course) and show that run's notebooks")
-    parser.add_argument("--profile", choices=list(course.PROFILES), default="quick",
+    parser.add_argument("--profile", choices=list(PROFILES), default="quick",
                         help="with --execute: the course profile to run (quick)")
     args = parser.parse_args(argv)
     try:
@@ -433,7 +438,7 @@ def cli(argv) -> int:
     notebooks = None
     if args.execute:
         run_dir = ROOT / "runs" / args.profile
-        report = course.run(args.profile, run_dir, log=lambda line: print(line, flush=True))
+        report = run(args.profile, run_dir, log=lambda line: print(line, flush=True))
         if not report.ok:
             print(f"site: the course run failed, no site built (see {run_dir / 'report.md'})", file=sys.stderr)
             return 1

@@ -5,8 +5,8 @@ Each ``check_*`` prints what is right or wrong about an answer and returns True 
 
 import math
 
-from slowfast_lite import ablate
-from slowfast_lite.exercises import verdict
+from slowfast_lite.course import ablate
+from slowfast_lite.course.exercises import verdict
 
 LATERALS = ("no_lateral", "ttoc_concat", "ttoc_sum", "tsample", "slowfast")
 

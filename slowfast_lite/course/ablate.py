@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slowfast_lite import usage, utils
+from slowfast_lite.course import recipes
+from slowfast_lite.errors import UsageError
 
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"  # committed sweeps: results/table2_<profile>/
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"  # committed sweeps: results/table2_<profile>/
 GROUPS = ("appearance", "motion", "binding")  # the ablation set: MotionShapes(groups=GROUPS)
 ENSEMBLE_SEED_STEP = 1000  # member k of an ensemble trains with seed + k * ENSEMBLE_SEED_STEP (same data)
 
@@ -80,16 +82,7 @@ ROW_TITLES = {"2b": "individual pathways", "2c": "lateral connections", "2d": "c
 PAPER_NOTES = {"2d": "paper betas 1/4, 1/8, 1/16 shown beside ours 1/2, 1/4, 1/8 (the tiny model is twice as wide)",
                "2e": "the paper's default is RGB; ours is grey"}
 
-# The sweep's data and training budget per profile (MotionShapes clips per class; TrainConfig fields that differ
-# from the course's recipe, recipes.MOTION_TRAIN): its ten classes of 50 clips give 31 steps an epoch at 16 clips
-# a step, where every committed variant converged
-PROFILES = {
-    "quick": {"data": dict(train=50, val=4, test=30), "train": dict(batch_size=16)},
-    "full": {"data": dict(), "train": dict(batch_size=16, num_workers=8)},
-}
-
-
-class AblationError(usage.UsageError):
+class AblationError(UsageError):
     """A bad row, seed list, profile or results file; the message names it (a user error: exit status 2)."""
 
 
@@ -106,16 +99,15 @@ def dataset(profile, seed):
     """The ablation MotionShapes set of a profile and seed."""
     from slowfast_lite.data.motion_shapes import MotionShapes
 
-    return MotionShapes(profile, seed, groups=GROUPS, **PROFILES[profile]["data"])
+    return MotionShapes(profile, seed, groups=GROUPS, **recipes.PROFILES[profile]["ablation"]["data"])
 
 
 def _train_member(variant, profile, seed, member, progress, device):
-    from slowfast_lite import recipes
-
     return recipes.load_or_train(
         variant.model, profile, seed + member * ENSEMBLE_SEED_STEP, progress=progress, device=device,
         model_overrides=dict(variant.overrides), data_overrides=dict(variant.data), data_seed=seed,
-        groups=GROUPS, data_size=PROFILES[profile]["data"], **PROFILES[profile]["train"])
+        groups=GROUPS, data_size=recipes.PROFILES[profile]["ablation"]["data"],
+        **recipes.PROFILES[profile]["ablation"]["train"])
 
 
 def run_variant(variant_id, profile="quick", seed=0, progress=False, device="auto") -> dict:
@@ -123,7 +115,7 @@ def run_variant(variant_id, profile="quick", seed=0, progress=False, device="aut
     ``device`` ("auto": cuda if present, else mps, else cpu) does not change the cache key."""
     import torch
 
-    from slowfast_lite import evaluate, flops, recipes, utils
+    from slowfast_lite import evaluate, flops, utils
 
     variant = VARIANTS[variant_id]
     data = dataset(profile, seed)
@@ -155,7 +147,7 @@ def read_results(path) -> list:
         return []
     try:
         text = usage.read_text(path)
-    except usage.UsageError as error:
+    except UsageError as error:
         raise AblationError(str(error)) from None
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -205,7 +197,7 @@ def _read_invocations(path):
         calls = json.loads(usage.read_text(path))["invocations"]
         if not isinstance(calls, list) or not all(isinstance(c, dict) and "wall_time_s" in c for c in calls):
             raise TypeError
-    except (usage.UsageError, ValueError, KeyError, TypeError):
+    except (UsageError, ValueError, KeyError, TypeError):
         raise AblationError(f"{path}: not the provenance this command writes ({{\"invocations\": [...]}}); move it "
                             "away to start a new record") from None
     return calls
@@ -221,8 +213,8 @@ def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", 
     """
     from tqdm.auto import tqdm
 
-    if profile not in PROFILES:
-        raise AblationError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    if profile not in recipes.PROFILES:
+        raise AblationError(f"unknown profile {profile!r}; choose from {', '.join(recipes.PROFILES)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.jsonl"
@@ -306,9 +298,9 @@ def aggregate(records) -> dict:
 
 def spread_band(records, variant) -> tuple:
     """(low, high) top-1 that a re-run of ``variant`` lands in on any machine: the committed seeds' mean
-    +- ``claims.Z_MIN`` times the larger of their sample s.d. and the test set's binomial standard error (a few
+    +- ``stats.Z_MIN`` times the larger of their sample s.d. and the test set's binomial standard error (a few
     seeds underestimate the s.d.; a new run varies at least by the test set's sampling)."""
-    from slowfast_lite.claims import Z_MIN
+    from slowfast_lite.course.stats import Z_MIN
 
     tops = [r["top1"] for r in records if r["variant"] == variant]
     if not tops:
@@ -320,7 +312,7 @@ def spread_band(records, variant) -> tuple:
 
 
 def _mean_spread(values):
-    from slowfast_lite.claims import mean_and_spread
+    from slowfast_lite.course.stats import mean_and_spread
 
     return mean_and_spread(values)
 
@@ -362,62 +354,23 @@ def _pct(mean_spread, seeds):
 
 
 def figure(records, path=None):
-    """Mean top-1 (error bar: sample s.d. over seeds) against multiply-adds, one point per variant coloured by the
-    first sub-table it appears in, each label in a column right of the axes joined to its point by a line (the
-    SlowFast variants crowd one corner)."""
-    import matplotlib.pyplot as plt
-    from matplotlib import ticker
-
-    from slowfast_lite import viz
-
-    viz.use_style()
-    stats = aggregate(records)
-    fig, ax = plt.subplots(figsize=(8.5, 5.2))
-    points = []
+    """The sweep's accuracy against cost (``viz.accuracy_against_cost``): one point per variant, mean top-1 +- its
+    sample s.d. over seeds, coloured by the first sub-table the variant appears in; saved to ``path`` if given."""
     first_row = {}
     for row, entries in ROWS.items():
         for variant, _, _ in entries:
             first_row.setdefault(variant, row)
-    palette = dict(zip(ROWS, plt.get_cmap("tab10").colors, strict=False))
-    for variant, s in stats.items():
-        color = palette[first_row[variant]]
-        mean, spread = s["top1"]
-        ax.errorbar(1000 * s["gmacs"], 100 * mean, yerr=100 * spread, fmt="o", color=color, capsize=3)
-        points.append((100 * mean, 1000 * s["gmacs"], VARIANTS[variant].label, color))
-    ax.set(xscale="log", xlabel="multiply-adds per view (millions, log scale)", ylabel="test top-1 (%)",
-           title="MotionShapes ablations: accuracy against cost (mean +- s.d. over seeds)")
-    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 3, 5, 7)))
-    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-    low, high = ax.get_ylim()
-    for (top1, mmacs, label, color), y in zip(sorted(points), _spread_out([p[0] for p in sorted(points)], low, high),
-                                                  strict=True):
-        ax.annotate(label, (mmacs, top1), xytext=(1.03, (y - low) / (high - low)), textcoords="axes fraction",
-                    va="center", fontsize=7, color=color, arrowprops=dict(arrowstyle="-", lw=0.4, color="0.7"))
-    shown = dict.fromkeys(first_row[v] for v in stats)
-    handles = [plt.Line2D([], [], marker="o", ls="", color=palette[r], label=f"{r}: {ROW_TITLES[r]}") for r in ROWS
-               if r in shown]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=7,
-              title="colour: the first sub-table a variant appears in", title_fontsize=7)
-    fig.subplots_adjust(right=0.66)
+    points = [(1000 * s["gmacs"], 100 * s["top1"][0], 100 * s["top1"][1], VARIANTS[v].label, first_row[v])
+              for v, s in aggregate(records).items()]
+    from slowfast_lite import viz
+
+    fig = viz.accuracy_against_cost(points, {r: f"{r}: {title}" for r, title in ROW_TITLES.items()},
+                                    title="MotionShapes ablations: accuracy against cost (mean +- s.d. over seeds)",
+                                    legend_title="colour: the first sub-table a variant appears in")
     if path:
         with utils.atomic_write(path) as partial:
             fig.savefig(partial, bbox_inches="tight")
-        plt.close(fig)
     return fig
-
-
-def _spread_out(values, low, high):
-    """Sorted ``values`` moved apart to at least 1/24 of [low, high] each, staying in order and inside the range."""
-    gap = (high - low) / 24
-    placed = []
-    for v in values:  # push up what is too close to the label below
-        placed.append(max(v, placed[-1] + gap if placed else low))
-    top = high
-    for i in reversed(range(len(placed))):  # then down from the top what that pushed out of range
-        top = min(placed[i], top)
-        placed[i], top = top, top - gap
-    return placed
 
 
 def provenance(command, wall_time_s, threads, jobs=1) -> dict:
@@ -448,7 +401,7 @@ def cli(argv) -> int:
                                   description="The paper's Table 2 ablations in miniature on MotionShapes.")
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows (default: %(default)s)")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: %(default)s)")
-    parser.add_argument("--profile", choices=list(PROFILES), default="quick")
+    parser.add_argument("--profile", choices=list(recipes.PROFILES), default="quick")
     parser.add_argument("--out", type=Path, required=True, help="results folder (results.jsonl is resumed)")
     parser.add_argument("--threads", type=usage.integer(1, 1024), default=None,
                         help="torch CPU threads per process (default: torch's)")

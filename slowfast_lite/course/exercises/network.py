@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from slowfast_lite import flops, models
-from slowfast_lite.exercises import verdict
+from slowfast_lite.course.exercises import verdict
 
 
 def _missing(answer) -> bool:

@@ -16,20 +16,22 @@ every environment there: per claim n, mean margin, sample s.d. and z = mean / s.
 """
 
 import json
-import math
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from slowfast_lite import course, usage, utils
+from slowfast_lite import usage, utils
+from slowfast_lite.course.notebooks import CourseError, discover, notebook_parameters, select
+from slowfast_lite.course.parameters import PROFILES, parse_override
+from slowfast_lite.course.records import record
+from slowfast_lite.course.runner import environment, run
+from slowfast_lite.course.stats import MIN_RUNS, Z_MIN, statistics
 
 PREFIX = "claim."  # recorded margins are named claim.<key>
 TRAINING_NOTEBOOKS = ("06_training", "07_ava_detection", "08_your_own_video")
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
-Z_MIN = 3.5  # a new run falls below mean - 3.5 s.d. about once in 4,300 (normal margins)
-MIN_RUNS = 10  # per environment
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
 # Another CPU on this one: one thread, no vector extensions in ATen, oneDNN at SSE4.1 and MKL's compatible code
 # path change the float summation order of reductions, convolutions and matrix products, as another machine does
 SIMULATED_CPU = dict(zip(utils.CPU_VARIABLES, ("1", "default", "SSE41", "COMPATIBLE"), strict=True))
@@ -87,7 +89,7 @@ def report(notebook, claims, profile="quick") -> None:
 
 def _record(claims):
     for claim in claims:
-        course.record(PREFIX + claim.key, round(claim.margin, 4))
+        record(PREFIX + claim.key, round(claim.margin, 4))
 
 
 def supported(stats) -> bool:
@@ -103,24 +105,6 @@ def describe(stats) -> str:
     few = [f"{env} {e['n']}" for env, e in stats["per_env"].items() if e["n"] < MIN_RUNS]
     return f"z = {z} over {stats['n']} runs in {len(stats['per_env'])} environments" + (
         f"; too few runs ({', '.join(few)}; {MIN_RUNS} needed in each)" if few else "")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Statistics
-
-
-def mean_and_spread(values) -> tuple:
-    """Mean and sample standard deviation (0 for one value)."""
-    mean = sum(values) / len(values)
-    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-    return mean, spread
-
-
-def statistics(values) -> dict:
-    """n, mean, sample s.d., min and z = mean / s.d. (None when the s.d. is 0: no spread, no estimate)."""
-    mean, sd = mean_and_spread(values)
-    return {"n": len(values), "mean": round(mean, 6), "sd": round(sd, 6), "min": min(values),
-            "z": round(mean / sd, 2) if sd > 0 else None}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -150,7 +134,7 @@ def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", env="default", jobs=1
     todo = [s for s in seeds if not _finished(result, s, only)]
     earlier_s = result.get("provenance", {}).get("wall_time_s", 0)  # a resumed sweep adds its calls' time up
     started = time.perf_counter()
-    with course.environment(variables), ProcessPoolExecutor(max(1, min(jobs, len(todo) or 1))) as pool:
+    with environment(variables), ProcessPoolExecutor(max(1, min(jobs, len(todo) or 1))) as pool:
         futures = {pool.submit(_run_seed, seed, only, profile, work, overrides): seed for seed in todo}
         for future in as_completed(futures):
             seed, runs = futures[future], future.result()
@@ -173,12 +157,12 @@ def _finished(result, seed, only) -> bool:
 
 def _run_seed(seed, only, profile, work, overrides) -> dict:
     """One seed's course run (in a worker process); {notebook: status, error, wall time, recorded numbers}."""
-    notebooks = course.select(course.discover(), ",".join(only))
+    notebooks = select(discover(), ",".join(only))
     per_notebook = {name: dict(values) for name, values in (overrides or {}).items()}
     for p in notebooks:
-        if "seed" in course.notebook_parameters(p):
+        if "seed" in notebook_parameters(p):
             per_notebook.setdefault(p.stem, {})["seed"] = seed
-    report = course.run(profile, work / "runs" / f"seed{seed}", only=",".join(only), resume=True,
+    report = run(profile, work / "runs" / f"seed{seed}", only=",".join(only), resume=True,
                         overrides=per_notebook, log=lambda *a: None)
     return {r.name: {"status": r.status, "error": r.error, "wall_s": r.wall_s, "numbers": r.metrics}
             for r in report.results}
@@ -324,7 +308,7 @@ def cli(argv) -> int:
                              " ".join(f"{k}={v}" for k, v in SIMULATED_CPU.items()) + ")")
     parser.add_argument("--jobs", type=usage.integer(1, 64), default=1, help="seeds run at once (default 1)")
     parser.add_argument("--only", default="06,07,08", help="notebooks to run, by number (default 06,07,08)")
-    parser.add_argument("--profile", default="quick", choices=list(course.PROFILES))
+    parser.add_argument("--profile", default="quick", choices=list(PROFILES))
     parser.add_argument("--out", type=Path, help="output folder (default results/claims_<profile>)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NB:KEY=VALUE",
                         help="override one notebook parameter for every seed (repeatable), as in `course --set`")
@@ -338,10 +322,10 @@ def cli(argv) -> int:
     overrides = {}
     try:
         for text in args.overrides:
-            notebook, key, value = course.parse_override(text)
+            notebook, key, value = parse_override(text)
             overrides.setdefault(notebook, {})[key] = value
-        only = [p.stem for p in course.select(course.discover(), args.only)]
-    except course.CourseError as err:
+        only = [p.stem for p in select(discover(), args.only)]
+    except CourseError as err:
         parser.error(str(err))
     command = "python -m slowfast_lite claims " + " ".join(argv)
     result = sweep(seeds, only, args.profile, args.env, args.jobs, args.out, overrides, command)
