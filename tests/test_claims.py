@@ -100,16 +100,19 @@ def test_sweep_per_environment_then_calibrate_over_all(tmp_path, monkeypatch):
     run = default["runs"]["0"]["06_training"]["numbers"]
     assert run["threads"] is None and run["data"] == str(tmp_path / "data" / "claims" / "default") and run["measure"]
     assert simulated["runs"]["2"]["06_training"]["numbers"]["threads"] == "1"
-    facts = simulated["provenance"]
-    assert facts["threads"] == 1 and facts["cpu_variables"]["MKL_CBWR"] == "COMPATIBLE"
-    assert default["provenance"]["cpu_variables"]["OMP_NUM_THREADS"] is None
+    [facts] = simulated["calls"]
+    assert facts["threads"] == 1 and facts["cpu_variables"]["MKL_CBWR"] == "COMPATIBLE" and facts["seeds"] == [0, 1, 2]
+    assert default["calls"][0]["cpu_variables"]["OMP_NUM_THREADS"] is None
+    claims.sweep([0, 1, 2], ["06_training"], env="default", out_dir=out, log=lambda *a: None)  # resumed: seed 2
+    calls = json.loads((out / "default.json").read_text())["calls"]
+    assert [c["seeds"] for c in calls] == [[0, 1], [2]]  # each call that added runs keeps its provenance
     document = json.loads((out / "claims.json").read_text())
     x = document["claims"]["06_training"]["x"]
-    assert x["n"] == 5 and x["per_env"]["default"]["n"] == 2 and x["per_env"]["simulated"]["n"] == 3
-    assert x["mean"] == pytest.approx(0.18) and x["z"] == pytest.approx(0.18 / stats.mean_and_spread(
-        [0.1, 0.2, 0.1, 0.2, 0.3])[1], abs=0.01)
-    assert document["numbers"]["06_training"]["top1"]["n"] == 5
-    assert "| 06_training | x | 5 | +0.180 |" in (out / "claims.md").read_text()
+    assert x["n"] == 6 and x["per_env"]["default"]["n"] == 3 and x["per_env"]["simulated"]["n"] == 3
+    assert x["mean"] == pytest.approx(0.2) and x["z"] == pytest.approx(0.2 / stats.mean_and_spread(
+        [0.1, 0.2, 0.3, 0.1, 0.2, 0.3])[1], abs=0.01)
+    assert document["numbers"]["06_training"]["top1"]["n"] == 6
+    assert "| 06_training | x | 6 | +0.200 |" in (out / "claims.md").read_text()
     # a finished seed is not run again
     monkeypatch.setattr(claims, "_run_seed", lambda *a: pytest.fail("ran a finished seed"))
     claims.sweep([0, 1], ["06_training"], env="default", out_dir=out, log=lambda *a: None)

@@ -120,7 +120,8 @@ def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", env="default", jobs=1
     """Run the notebooks ``only`` once per seed in environment ``env``; returns (and writes) the results.
 
     ``out_dir`` (default ``results/claims_<profile>``) gets ``<env>.json`` (per seed and notebook: status and every
-    recorded number, and the provenance), then ``claims.json`` and ``claims.md`` over every environment there.
+    recorded number; ``calls``: the provenance of every call that added runs, so a resumed sweep names each commit
+    it ran at), then ``claims.json`` and ``claims.md`` over every environment there.
     Each environment trains its own models under ``<data root>/claims/<env>/`` (so the simulated CPU's notebooks
     07 and 08 start from its own notebook 06); the executed notebooks land there too. Finished seeds are kept.
     ``jobs``: seeds run at once, each in its own process. ``overrides``: {notebook: {parameter: value}}.
@@ -132,7 +133,8 @@ def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", env="default", jobs=1
     variables = {**{k: None for k in SIMULATED_CPU}, **ENVIRONMENTS[env], "SLOWFAST_LITE_DATA": str(work),
                  MEASURE_ENV: "1"}
     todo = [s for s in seeds if not _finished(result, s, only)]
-    earlier_s = result.get("provenance", {}).get("wall_time_s", 0)  # a resumed sweep adds its calls' time up
+    calls = result.setdefault("calls", [])
+    this_call = len(calls)  # its provenance is appended with the first finished seed, then kept current
     started = time.perf_counter()
     with environment(variables), ProcessPoolExecutor(max(1, min(jobs, len(todo) or 1))) as pool:
         futures = {pool.submit(_run_seed, seed, only, profile, work, overrides): seed for seed in todo}
@@ -141,9 +143,9 @@ def sweep(seeds, only=TRAINING_NOTEBOOKS, profile="quick", env="default", jobs=1
             result["runs"].setdefault(str(seed), {}).update(runs)
             log(f"== {env}, seed {seed}: "
                 + ", ".join(f"{n} {r['status']} ({r['wall_s']:.0f} s)" for n, r in runs.items()))
-            # written after every seed: an interrupted sweep keeps what it measured
-            result["provenance"] = utils.provenance(command or f"python -m slowfast_lite claims --env {env}",
-                                                    earlier_s + time.perf_counter() - started, jobs=jobs)
+            # written after every seed: an interrupted sweep keeps what it measured, and says which call did
+            calls[this_call:] = [utils.provenance(command or f"python -m slowfast_lite claims --env {env}",
+                                                  time.perf_counter() - started, jobs=jobs, seeds=todo)]
             with utils.atomic_write(path) as partial:
                 partial.write_text(json.dumps(result, indent=1) + "\n")
     summarize(out)
@@ -214,7 +216,7 @@ def summarize(out_dir) -> dict:
               for nb, entries in table.items()}
     document = {"z_min": Z_MIN, "min_runs_per_env": MIN_RUNS, "claims": claims,
                 "numbers": {nb: {k: v for k, v in e.items() if not k.startswith(PREFIX)} for nb, e in table.items()},
-                "provenance": {env: r.get("provenance", {}) for env, r in sweeps.items()}}
+                "provenance": {env: r.get("calls", []) for env, r in sweeps.items()}}
     with utils.atomic_write(out / "claims.json") as partial:
         partial.write_text(json.dumps(document, indent=1) + "\n")
     (out / "claims.md").write_text(summary_markdown(document, sweeps))
@@ -227,8 +229,8 @@ def summary_markdown(document, sweeps) -> str:
              f"A claim is asserted in its notebook only when its margin (value - threshold) has z = mean / s.d. >= "
              f"{document['z_min']} over >= {document['min_runs_per_env']} seeds in each of >= 2 environments "
              "(sample s.d., all runs pooled).", ""]
-    for env, facts in document["provenance"].items():
-        lines.append(f"- {env}: " + ", ".join(f"{k} {v}" for k, v in facts.items()))
+    for env, calls in document["provenance"].items():
+        lines += [f"- {env}: " + ", ".join(f"{k} {v}" for k, v in facts.items()) for facts in calls]
     lines += ["", "## Claims (margins)", "",
               "| notebook | claim | n | mean | s.d. | min | z | " + " | ".join(f"{e} mean +- s.d. (n)" for e in envs)
               + " | bar |", "|---|---|---|---|---|---|---|" + "---|" * (len(envs) + 1)]
@@ -261,11 +263,13 @@ def calibration_table(notebook, profile="quick") -> str:
         return f"no committed sweep of the {profile} profile: its claims are checked as measured, uncalibrated"
     lines = []
     for env, result in sweeps.items():
-        facts = result.get("provenance", {})
+        calls = result.get("calls") or [{}]
+        facts = calls[-1]
         seeds = [s for s, per in result["runs"].items() if per.get(notebook, {}).get("status") == "ok"]
+        commits = ", ".join(dict.fromkeys((c.get("git_commit") or "?")[:7] for c in calls))
         lines.append(f"{env}: {len(seeds)} seeds, {facts.get('cpu')} ({facts.get('cpu_capability')}), "
-                     f"{facts.get('threads')} thread(s), torch {facts.get('torch')}, commit "
-                     f"{(facts.get('git_commit') or '?')[:7]}")
+                     f"{facts.get('threads')} thread(s), torch {facts.get('torch')}, "
+                     f"commit{'s' if ', ' in commits else ''} {commits}")
     lines.append(f"{'claim':<34}{'n':>4}{'margin mean +- s.d.':>22}{'z':>7}  verdict (asserted at z >= {Z_MIN})")
     for key, stats in committed(profile).get(notebook, {}).items():
         z = "-" if stats["z"] is None else f"{stats['z']:.1f}"
