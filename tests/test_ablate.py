@@ -109,3 +109,13 @@ def test_figure_labels_keep_apart_and_in_order():
     ys = [t.get_position()[1] for t in sorted(texts, key=lambda t: t.xy[1])]  # in the order of the points
     assert len(texts) == 7 and 0 <= ys[0] and ys[-1] <= 1
     assert all(b - a >= 1 / 24 - 1e-9 for a, b in zip(ys, ys[1:], strict=False))
+
+
+def test_a_band_per_class_group_counts_only_that_groups_test_videos():
+    records = [{"variant": "v", "seed": s, "top1": 0.9, "test_videos": 300,
+                "groups": {"appearance": 1.0, "motion": 0.9, "binding": b}} for s, b in enumerate((0.5, 0.5, 0.5))]
+    low, high = ablate.spread_band(records, "v", "binding")  # no spread over seeds: the binomial s.e. of 60 videos
+    width = 3.5 * (0.5 * 0.5 / 60) ** 0.5
+    assert (low, high) == pytest.approx((0.5 - width, 0.5 + width))
+    with pytest.raises(ablate.AblationError, match="colour"):
+        ablate.spread_band(records, "v", "colour")

@@ -296,17 +296,24 @@ def aggregate(records) -> dict:
     return out
 
 
-def spread_band(records, variant) -> tuple:
-    """(low, high) top-1 that a re-run of ``variant`` lands in on any machine: the committed seeds' mean
-    +- ``stats.Z_MIN`` times the larger of their sample s.d. and the test set's binomial standard error (a few
-    seeds underestimate the s.d.; a new run varies at least by the test set's sampling)."""
+def spread_band(records, variant, group=None) -> tuple:
+    """(low, high) top-1 (or accuracy on one class ``group``) that a re-run of ``variant`` lands in on any machine:
+    the committed seeds' mean +- ``stats.Z_MIN`` times the larger of their sample s.d. and the binomial standard
+    error of its test videos (a few seeds underestimate the s.d.; a new run varies at least by the test set's
+    sampling)."""
     from slowfast_lite.course.stats import Z_MIN
+    from slowfast_lite.data.motion_shapes import GROUPS as CLASSES_OF
 
-    tops = [r["top1"] for r in records if r["variant"] == variant]
-    if not tops:
+    runs = [r for r in records if r["variant"] == variant]
+    if not runs:
         raise AblationError(f"no committed runs of {variant!r}")
-    videos = next(r["test_videos"] for r in records if r["variant"] == variant)
-    mean, spread = _mean_spread(tops)
+    if group is not None and group not in GROUPS:
+        raise AblationError(f"unknown class group {group!r}; choose from {', '.join(GROUPS)}")
+    values = [r["groups"][group] if group else r["top1"] for r in runs]
+    videos = runs[0]["test_videos"]  # every class has as many test videos
+    if group:
+        videos = videos * len(CLASSES_OF[group]) // sum(len(CLASSES_OF[g]) for g in GROUPS)
+    mean, spread = _mean_spread(values)
     width = Z_MIN * max(spread, math.sqrt(mean * (1 - mean) / videos))
     return mean - width, mean + width
 
