@@ -115,7 +115,10 @@ def test_a_band_per_class_group_counts_only_that_groups_test_videos():
     records = [{"variant": "v", "seed": s, "top1": 0.9, "test_videos": 300,
                 "groups": {"appearance": 1.0, "motion": 0.9, "binding": b}} for s, b in enumerate((0.5, 0.5, 0.5))]
     low, high = ablate.spread_band(records, "v", "binding")  # no spread over seeds: the binomial s.e. of 60 videos
-    width = 3.5 * (0.5 * 0.5 / 60) ** 0.5
+    width = 3.5 * (0.5 * 0.5 / 64) ** 0.5  # Agresti-Coull: 32 of 64
     assert (low, high) == pytest.approx((0.5 - width, 0.5 + width))
+    perfect = [{**r, "groups": {**r["groups"], "binding": 1.0}} for r in records]
+    low, high = ablate.spread_band(perfect, "v", "binding")  # all right at every seed: still a band, not a point
+    assert 0.9 < low < 0.95 and high > 1.0
     with pytest.raises(ablate.AblationError, match="colour"):
         ablate.spread_band(records, "v", "colour")
