@@ -12,9 +12,9 @@ Run: ``python benchmarks/train_step.py`` (``--threads 1 2``, ``--repeats 20``, `
 """
 
 import argparse
-import time
 
 import torch
+from model_speed import interleaved_times  # benchmarks/ is the script's folder: one timing loop for both
 
 from slowfast_lite.course import recipes
 from slowfast_lite.models import build_model
@@ -43,20 +43,6 @@ def step_function(name, batch, channels_last):
     return step
 
 
-def best_times(steps, repeats, warmup):
-    """Best milliseconds of each step, timed round-robin."""
-    for step in steps.values():
-        for _ in range(warmup):
-            step()
-    times = {label: [] for label in steps}
-    for _ in range(repeats):
-        for label, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[label].append(time.perf_counter() - start)
-    return {label: 1000 * min(t) for label, t in times.items()}
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -69,8 +55,9 @@ def main(argv=None):
     for threads in args.threads:
         torch.set_num_threads(threads)
         for name in MODELS:
-            times = best_times({"eager": step_function(name, args.batch, False),
-                                "channels_last": step_function(name, args.batch, True)}, args.repeats, args.warmup)
+            steps = {"eager": step_function(name, args.batch, False),
+                     "channels_last": step_function(name, args.batch, True)}
+            times = interleaved_times(steps, args.repeats, args.warmup, "best")
             print(f"{name:<15} {threads:>7} {times['eager']:>9.1f} {times['channels_last']:>11.1f} "
                   f"{times['eager'] / times['channels_last']:>14.2f}", flush=True)
     return 0

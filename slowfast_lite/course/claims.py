@@ -164,8 +164,8 @@ def _run_seed(seed, only, profile, work, overrides) -> dict:
     for p in notebooks:
         if "seed" in notebook_parameters(p):
             per_notebook.setdefault(p.stem, {})["seed"] = seed
-    report = run(profile, work / "runs" / f"seed{seed}", only=",".join(only), resume=True,
-                        overrides=per_notebook, log=lambda *a: None)
+    report = run(profile, work / "runs" / f"seed{seed}", only=",".join(only), resume=True, overrides=per_notebook,
+                 log=lambda *a: None)
     return {r.name: {"status": r.status, "error": r.error, "wall_s": r.wall_s, "numbers": r.metrics}
             for r in report.results}
 

@@ -15,7 +15,6 @@ from slowfast_lite.errors import UsageError
 COURSE_EXTRA = ("papermill", "nbformat", "nbclient", "ipykernel", "ipywidgets")
 
 
-
 def cli(argv) -> int:
     missing = [name for name in COURSE_EXTRA if importlib.util.find_spec(name) is None]
     if missing:

@@ -9,10 +9,8 @@ from slowfast_lite.errors import UsageError
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-
 class CourseError(UsageError):
     """A bad profile, notebook selection or parameter override (names the notebook and the key)."""
-
 
 
 def discover(notebooks_dir=None) -> list[Path]:
@@ -23,7 +21,6 @@ def discover(notebooks_dir=None) -> list[Path]:
     if not found:
         raise CourseError(f"no course notebooks (NN_name.ipynb) in {folder}")
     return found
-
 
 
 def select(notebooks: list[Path], only=None) -> list[Path]:
@@ -38,11 +35,9 @@ def select(notebooks: list[Path], only=None) -> list[Path]:
     return [p for p in notebooks if any(_names(p, w) for w in wanted)]
 
 
-
 def _names(path: Path, wanted: str) -> bool:
     """Whether ``wanted`` names the notebook: its full name or its number ("3", "03", "06b")."""
     return path.stem == wanted or path.stem.split("_")[0] == wanted.zfill(2)
-
 
 
 def notebook_parameters(path) -> dict:
@@ -69,7 +64,6 @@ class Expression(str):
     """A parameter default written as an expression: any override type is accepted for it."""
 
 
-
 def clean_notebook(nb) -> None:
     """Drop execution noise from a notebook in place: keep only cell tags and the kernel spec."""
     for cell in nb.cells:
@@ -81,7 +75,6 @@ def clean_notebook(nb) -> None:
     keep = {k: nb.metadata[k] for k in ("kernelspec", "language_info") if k in nb.metadata}
     keep.get("language_info", {}).pop("version", None)
     nb.metadata = keep
-
 
 
 def refresh(path, timeout: int = 900) -> None:

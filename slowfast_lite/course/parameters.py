@@ -16,7 +16,6 @@ PROFILES = {name: profile["notebooks"] for name, profile in recipes.PROFILES.ite
 BACKBONE_NOTEBOOK = "06_training"  # its recipe parameters (recipes.BACKBONE_KEYS) reach 07 and 08 as backbone_recipe
 
 
-
 def resolve_parameters(profile: str, notebooks: list[Path], overrides=None) -> dict:
     """Notebook stem -> the parameters to inject for ``profile``, plus ``overrides`` (same shape) on top.
 
@@ -58,7 +57,6 @@ def resolve_parameters(profile: str, notebooks: list[Path], overrides=None) -> d
     return {p.stem: merged.get(p.stem, {}) for p in notebooks}
 
 
-
 def _device_problem(value, _):
     try:
         usage.check_device(value, "device")
@@ -67,14 +65,12 @@ def _device_problem(value, _):
     return None
 
 
-
 def _choice_problem(choices, allow_empty=False):
     def problem(value, _):
         if (value == "" and allow_empty) or value in choices():
             return None
         return f"choose from {', '.join(map(repr, sorted(choices())))}" + (' or ""' if allow_empty else "")
     return problem
-
 
 
 def _between(low, high, low_open=False):
@@ -87,13 +83,11 @@ def _between(low, high, low_open=False):
     return problem
 
 
-
 def _clip_index_problem(value, parameters):
     clips = parameters.get("num_test_clips")
     if isinstance(clips, int) and not 0 <= value < clips:
         return f"a clip of num_test_clips = {clips}: 0 to {clips - 1}"
     return None if value >= 0 else "a clip index >= 0"
-
 
 
 def _model_names():
@@ -102,12 +96,10 @@ def _model_names():
     return set(CONFIGS)
 
 
-
 def _ablation_variants():
     from slowfast_lite.course import ablate
 
     return set(ablate.VARIANTS)
-
 
 
 # What the notebooks accept for a parameter, where its default's type and sign say too little (by key, in every
@@ -125,7 +117,6 @@ PARAMETER_DOMAINS = {
 }
 
 
-
 def _same_sign(default, value) -> bool:
     """A count, size or rate stays in its default's range: positive if the default is, else non-negative."""
     numbers = (int, float)
@@ -133,7 +124,6 @@ def _same_sign(default, value) -> bool:
             or isinstance(value, bool) or default < 0:
         return True
     return math.isfinite(value) and (value > 0 if default > 0 else value >= 0)
-
 
 
 def _same_kind(default, value) -> bool:
@@ -147,7 +137,6 @@ def _same_kind(default, value) -> bool:
     if isinstance(default, list | tuple):
         return isinstance(value, list | tuple)
     return isinstance(value, type(default))
-
 
 
 def parse_override(text: str) -> tuple[str, str, object]:

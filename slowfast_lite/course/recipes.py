@@ -4,9 +4,8 @@ Notebook 06 trains the tiny models on MotionShapes with ``MOTION_DATA`` and ``MO
 08 start from those models through ``load_or_train``, which caches each trained model under the data folder
 keyed by everything that changes the result. The ``parameters`` cells of the notebooks show the same values
 (a test checks that they agree), and ``PROFILES`` holds what each profile changes, in the notebooks and in the
-Table 2 sweep. When the
-runner overrides notebook 06's recipe (``--set 06_training:epochs=20``), it passes the same override to 07 and
-08 as ``backbone_recipe`` (``BACKBONE_KEYS``), so the three notebooks always use one backbone.
+Table 2 sweep. When the runner overrides notebook 06's recipe (``--set 06_training:epochs=20``), it passes the same
+override to 07 and 08 as ``backbone_recipe`` (``BACKBONE_KEYS``), so the three notebooks always use one backbone.
 """
 
 import dataclasses

@@ -15,7 +15,6 @@ RECORD_ENV = "SLOWFAST_LITE_RECORD"  # json file that record() writes to, set by
 STATS_ENV = "SLOWFAST_LITE_STATS"  # json file the kernel probe writes peak memory to
 
 
-
 def record(key: str, value):
     """Record a notebook's key number for the run report; returns ``value`` unchanged.
 
@@ -35,7 +34,6 @@ def record(key: str, value):
         with utils.atomic_write(path) as partial:
             partial.write_text(json.dumps(data, indent=1, sort_keys=True))
     return value
-
 
 
 def install_kernel_probe() -> None:
@@ -59,14 +57,12 @@ def install_kernel_probe() -> None:
     shell.events.register("post_run_cell", write_stats)
 
 
-
 def _ipython():
     try:
         from IPython import get_ipython
     except ImportError:
         return None
     return get_ipython()
-
 
 
 def _peak_rss_mb():

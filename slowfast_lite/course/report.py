@@ -24,7 +24,6 @@ class NotebookResult:
     resumed: bool = False
 
 
-
 @dataclass
 class CourseReport:
     """What a run did: the results in course order and the run's facts (profile, device, versions)."""
@@ -63,12 +62,10 @@ class CourseReport:
         return "\n".join(lines) + "\n"
 
 
-
 def write_report(report: CourseReport, out: Path) -> None:
     for name, text in (("report.json", report.to_json()), ("report.md", report.markdown())):
         with utils.atomic_write(out / name) as partial:
             partial.write_text(text)
-
 
 
 def run_facts() -> dict:
@@ -81,11 +78,9 @@ def run_facts() -> dict:
     return {"device": f"{device.type} ({name})", **facts}
 
 
-
 def first_line(text: str) -> str:
     lines = [line for line in str(text).strip().splitlines() if line.strip()]
     return lines[0].strip()[:160] if lines else ""
-
 
 
 def duration(seconds: float) -> str:
@@ -95,10 +90,8 @@ def duration(seconds: float) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
-
 def _megabytes(value) -> str:
     return "-" if value is None else f"{value:,.0f} MB"
-
 
 
 def _short(value) -> str:

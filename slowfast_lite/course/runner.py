@@ -61,7 +61,6 @@ def run(profile: str = "quick", out_dir=None, only=None, resume: bool = False, o
     return report
 
 
-
 def _execute(path: Path, out: Path, params: dict, fingerprint: str, timeout) -> NotebookResult:
     import papermill
 
@@ -91,7 +90,6 @@ def _execute(path: Path, out: Path, params: dict, fingerprint: str, timeout) -> 
     return result
 
 
-
 def _describe_failure(err, path: Path) -> str:
     """Name the failing cell as the reader sees it in the source notebook: its number and first line."""
     import nbformat
@@ -101,7 +99,6 @@ def _describe_failure(err, path: Path) -> str:
     number = next((i + 1 for i, cell in enumerate(source.cells) if cell.source.strip() == wanted), None)
     where = f"cell {number}" if number else f"In [{err.exec_count}]"
     return f"{where} (`{first_line(err.source)}`): {err.ename}: {first_line(err.evalue)}"
-
 
 
 @contextlib.contextmanager
@@ -115,7 +112,6 @@ def environment(values: dict):
         _set_environment(saved)
 
 
-
 def _set_environment(values: dict):
     for key, value in values.items():
         if value is None:
@@ -124,12 +120,10 @@ def _set_environment(values: dict):
             os.environ[key] = value
 
 
-
 def _fingerprint(path: Path, params: dict) -> str:
     digest = hashlib.sha256(path.read_bytes())
     digest.update(json.dumps(params, sort_keys=True).encode())
     return digest.hexdigest()[:16]
-
 
 
 def _previous_result(out: Path, name: str):
