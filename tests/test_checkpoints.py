@@ -1,5 +1,6 @@
 """Checkpoints: round trips through the three reference formats give identical logits; bad files fail clearly."""
 
+import importlib.util
 import json
 import pickle
 import re
@@ -11,7 +12,7 @@ import torch
 
 from slowfast_lite import checkpoints
 from slowfast_lite.checkpoints import CheckpointError
-from slowfast_lite.models import CONFIGS, build_model
+from slowfast_lite.models import build_model
 
 torch.set_num_threads(2)
 NUM_CLASSES = 5
@@ -51,29 +52,16 @@ def pytorchvideo_key(key, two_pathways):
     return _PTV_NAMES[two_pathways][key]
 
 
-CAFFE2_BN = {"weight": "s", "bias": "b", "running_mean": "rm", "running_var": "riv"}
+def _fixture_script(name):
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "fixtures" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def caffe2_key(key, last_block):
-    module, param = key.rsplit(".", 1)
-    if param == "num_batches_tracked":
-        return None
-    is_bn = module.endswith("bn")
-    suffix = f"_bn_{CAFFE2_BN[param]}" if is_bn else {"weight": "_w", "bias": "_b"}[param]
-    if module == "head.projection":
-        return "pred" + suffix
-    if m := re.fullmatch(r"s(\d)_fuse\.(conv_f2s|bn)", module):
-        stage = int(m[1])
-        base = "t_pool1_subsample" if stage == 1 else f"t_res{stage}_{last_block[stage]}_branch2c_bn_subsample"
-        return base + suffix
-    if m := re.fullmatch(r"s(\d)\.pathway0_nonlocal(\d+)\.(conv_\w+|bn)", module):
-        return f"nonlocal_conv{m[1]}_{m[2]}" + ("" if is_bn else "_" + m[3].removeprefix("conv_")) + suffix
-    stage, pathway, block, part = re.fullmatch(r"s(\d)\.pathway(\d)_(stem|res\d+)\.(.+)", module).groups()
-    fast = "t_" if pathway == "1" else ""
-    if block == "stem":
-        return fast + ("res_conv1" if is_bn else "conv1") + suffix
-    part = part.removesuffix("_bn").replace("branch2.", "branch2")
-    return f"{fast}res{stage}_{block[3:]}_{part}{suffix}"
+# The model zoo's Caffe2 naming scheme, from the script whose names PySlowFast's own converter checked
+caffe2_key = _fixture_script("make_pyslowfast_keys").caffe2_name
+_PYSLOWFAST = json.loads((Path(__file__).parent / "fixtures" / "pyslowfast_keys.json").read_text())["networks"]
 
 
 def as_caffe2_blobs(state):
@@ -81,7 +69,8 @@ def as_caffe2_blobs(state):
     for key in state:
         if m := re.match(r"s(\d)\.pathway1_res(\d+)\.", key):
             last_block[int(m[1])] = max(last_block.get(int(m[1]), 0), int(m[2]))
-    blobs = {caffe2_key(k, last_block): v.numpy().copy() for k, v in state.items() if caffe2_key(k, last_block)}
+    blobs = {caffe2_key(k, last_block): v.numpy().copy() for k, v in state.items()
+             if not k.endswith("num_batches_tracked")}
     # what a training run also leaves in a model-zoo pickle: momentum buffers and bookkeeping
     blobs |= {name + "_momentum": np.zeros_like(v) for name, v in list(blobs.items())[:3]}
     blobs |= {"lr": np.array([0.1], np.float32), "model_iter": np.array([100], np.int64)}
@@ -161,15 +150,12 @@ def test_caffe2_names_of_the_reference():
     assert checkpoints.caffe2_name("conv1_w_momentum") is None and checkpoints.caffe2_name("res_conv1_w") is None
 
 
-@pytest.mark.parametrize("name", ["slowfast_r50_4x16", "slowfast_r50_8x8_nl", "slow_r50_4x16", "slowfast_r101_8x8"])
-def test_every_reference_key_converts_back(name):
-    """Names only (a meta-device model costs nothing): every R50/R101 key survives the Caffe2 rename and back."""
-    with torch.device("meta"):
-        state = build_model(name).state_dict()
-    keys = [k for k in state if not k.endswith("num_batches_tracked")]
-    last_block = {stage: blocks - 1 for stage, blocks in zip(range(2, 6), CONFIGS[name].blocks, strict=True)}
-    assert [checkpoints.caffe2_name(caffe2_key(k, last_block)) for k in keys] == keys
-    # the PyTorchVideo names of these networks are checked against the reference's own: test_reference_keys.py
+@pytest.mark.parametrize("label", [k for k, net in _PYSLOWFAST.items() if "caffe2" in net])
+def test_caffe2_names_convert_as_pyslowfasts_own_converter_does(label):
+    """Every weight of R50 (and R50+NL): the Caffe2 name -> the key PySlowFast's c2_model_loading gives it."""
+    names = _PYSLOWFAST[label]["caffe2"]
+    assert {name: checkpoints.caffe2_name(name) for name in names} == names
+    # the PyTorchVideo names are checked against the reference's own: test_reference_keys.py
 
 
 class Payload:
