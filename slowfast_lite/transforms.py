@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from slowfast_lite import sampling
+from slowfast_lite.models.resnet3d import LUMA  # noqa: F401 (one definition: the grey Fast stem uses it too)
 
-LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G, B in a luminance (grey) value
 MEAN = 0.45  # Kinetics RGB mean and std in [0, 1], the same for the three channels (PySlowFast)
 STD = 0.225
 

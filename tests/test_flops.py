@@ -58,6 +58,12 @@ def test_table_2c_lateral_costs(kind, paper):
     assert flops.count(CONFIGS["slowfast_r50_4x16"].replace(fusion=kind), 224)[1] == pytest.approx(paper, abs=0.06)
 
 
+@pytest.mark.parametrize("fast_input,overrides,paper", [("RGB", {}, 27.6), ("grey", {"fast_grey": True}, 26.1)])
+def test_table_2e_fast_input_costs(fast_input, overrides, paper):
+    """A grey Fast pathway's conv1 has one input channel: 1.57 GFLOPs fewer, as the paper counts."""
+    assert flops.count(CONFIGS["slowfast_r50_4x16"].replace(**overrides), 224)[1] == pytest.approx(paper, abs=0.05)
+
+
 @pytest.mark.parametrize("beta_inv,target", [(4, 41.04), (8, 27.64), (16, 23.43), (32, 21.94)])
 def test_table_2d_channel_ratio_costs(beta_inv, target):
     # the paper prints 41.7 for 1/4; the recount of the reference architecture gives 41.0 (see notebook 05)

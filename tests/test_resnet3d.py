@@ -4,7 +4,18 @@ import pytest
 import torch
 from torch import nn
 
-from slowfast_lite.models.resnet3d import BasicTransform, Bottleneck, ResBlock, Stem, init_weights, res_stage
+from slowfast_lite import transforms
+from slowfast_lite.models import build_model
+from slowfast_lite.models.resnet3d import (
+    BasicTransform,
+    Bottleneck,
+    ResBlock,
+    Stem,
+    grey_conv1,
+    init_weights,
+    res_stage,
+    rgb_conv1,
+)
 
 
 @pytest.mark.parametrize("temporal_kernel", [1, 5])
@@ -16,6 +27,47 @@ def test_stem_shrinks_space_four_times_and_keeps_time(temporal_kernel):
     assert stem.conv.stride == (1, 2, 2)
     assert stem.conv.bias is None
     assert (stem.pool.kernel_size, stem.pool.stride) == ((1, 3, 3), (1, 2, 2))
+
+
+def test_a_grey_stem_has_one_input_channel_and_sees_luminance():
+    stem = Stem(3, 8, 5, grey=True).eval()
+    assert stem.conv.in_channels == 1
+    rgb = torch.rand(2, 3, 6, 32, 40)
+    luminance = (rgb * torch.tensor(transforms.LUMA).view(1, 3, 1, 1, 1)).sum(1, keepdim=True)
+    reference = Stem(1, 8, 5).eval()
+    reference.load_state_dict(stem.state_dict())
+    assert torch.allclose(stem(rgb), reference(luminance), atol=1e-6)
+
+
+def _pair(seed=0):
+    """A SlowFast with an RGB Fast conv1 and one with a grey one, both random, in eval mode."""
+    torch.manual_seed(seed)
+    return (build_model("slowfast_tiny", num_classes=5).eval(),
+            build_model("slowfast_tiny", num_classes=5, fast_grey=True).eval())
+
+
+FAST_CONV1 = "s1.pathway1_stem.conv.weight"
+
+
+def test_rgb_weights_convert_to_a_grey_stem_with_the_same_logits_on_grey_input():
+    rgb, grey = _pair()
+    state = rgb.state_dict()
+    grey.load_state_dict(state | {FAST_CONV1: grey_conv1(state[FAST_CONV1])})
+    slow, fast = [torch.randn(shape) for shape in rgb.config.input_shapes(2, 64)]
+    xs = [slow, transforms.grayscale(fast)]
+    with torch.no_grad():
+        assert torch.allclose(grey(xs), rgb(xs), atol=1e-5)
+        assert not torch.allclose(grey([slow, fast]), rgb([slow, fast]), atol=1e-3)  # RGB input differs
+
+
+def test_grey_weights_convert_to_an_rgb_stem_with_the_same_logits_on_any_input():
+    rgb, grey = _pair(1)
+    state = grey.state_dict()
+    rgb.load_state_dict(state | {FAST_CONV1: rgb_conv1(state[FAST_CONV1])})
+    xs = [torch.randn(shape) for shape in rgb.config.input_shapes(2, 64)]
+    with torch.no_grad():
+        assert torch.allclose(rgb(xs), grey(xs), atol=1e-5)
+    assert torch.allclose(grey_conv1(rgb_conv1(state[FAST_CONV1])), state[FAST_CONV1], atol=1e-7)
 
 
 def test_bottleneck_puts_time_in_a_and_space_in_b():

@@ -159,7 +159,8 @@ def test_overrides_change_the_model():
 @pytest.mark.parametrize("overrides,key", [(dict(fusion="sum"), "fusion"), (dict(depth=26), "depth"),
                                            (dict(beta=2.0), "beta"), (dict(fusion_kernel=4), "fusion_kernel"),
                                            (dict(tau=6), "tau"), (dict(pathways="both"), "pathways"),
-                                           (dict(stage_blocks=(1, 1)), "stage_blocks"), (dict(T=0), "T")])
+                                           (dict(stage_blocks=(1, 1)), "stage_blocks"), (dict(T=0), "T"),
+                                           (dict(fast_grey=True, pathways="slow"), "fast_grey")])
 def test_bad_config_values_name_the_key(overrides, key):
     with pytest.raises(ValueError, match=f"{key}="):
         build_model("slowfast_tiny", **overrides)

@@ -12,7 +12,7 @@ from .pathways import (
     fast_pathway_spec,
     slow_pathway_spec,
 )
-from .resnet3d import Bottleneck, ResBlock, Stem, init_weights, res_stage
+from .resnet3d import Bottleneck, ResBlock, Stem, grey_conv1, init_weights, res_stage, rgb_conv1
 from .roi_align import roi_align
 from .slowfast import CONFIGS, SlowFast, SlowFastConfig, build_model
 
@@ -21,6 +21,7 @@ __all__ = [
     "ClassificationHead", "RoIActionHead", "NonLocal",
     "MultiPathwayStage", "MultiPathwayStem", "PathwaySpec",
     "fast_pathway_spec", "slow_pathway_spec",
-    "Bottleneck", "ResBlock", "Stem", "init_weights", "res_stage", "roi_align",
+    "Bottleneck", "ResBlock", "Stem", "grey_conv1", "init_weights", "res_stage", "rgb_conv1",
+    "roi_align",
     "CONFIGS", "SlowFast", "SlowFastConfig", "build_model",
 ]

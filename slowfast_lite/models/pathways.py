@@ -35,6 +35,7 @@ class PathwaySpec:
     # per stage: indices of blocks followed by a non-local block
     nonlocal_blocks: tuple = ((), (), (), ())
     nonlocal_kind: str = "softmax"
+    grey: bool = False  # conv1 sees the input's luminance only (one channel)
 
 
 def slow_pathway_spec(config):
@@ -46,10 +47,10 @@ def slow_pathway_spec(config):
 def fast_pathway_spec(config):
     """Spec of the Fast pathway: beta * C channels (rounded down), alpha * T frames."""
     return _spec(config, "fast", config.alpha * config.T, config.beta,
-                 config.fast_temporal_kernels, ((),) * 4)
+                 config.fast_temporal_kernels, ((),) * 4, grey=config.fast_grey)
 
 
-def _spec(config, name, frames, ratio, temporal_kernels, nonlocal_blocks):
+def _spec(config, name, frames, ratio, temporal_kernels, nonlocal_blocks, grey=False):
     bottleneck = config.depth >= 50  # R18 and R34 have basic blocks
     expansion = 4 if bottleneck else 1
     inner = [config.width * 2**i for i in range(4)]
@@ -60,7 +61,8 @@ def _spec(config, name, frames, ratio, temporal_kernels, nonlocal_blocks):
         name=name, frames=frames, channels=tuple(map(scale, out)), inner=tuple(map(scale, inner)),
         temporal_kernels=tuple(temporal_kernels), blocks=config.blocks,
         spatial_strides=(1, 2, 2, last_stride), dilations=(1, 1, 1, last_dilation),
-        bottleneck=bottleneck, nonlocal_blocks=nonlocal_blocks, nonlocal_kind=config.nonlocal_kind)
+        bottleneck=bottleneck, nonlocal_blocks=nonlocal_blocks, nonlocal_kind=config.nonlocal_kind,
+        grey=grey)
 
 
 class MultiPathwayStem(nn.Module):
@@ -69,7 +71,7 @@ class MultiPathwayStem(nn.Module):
     def __init__(self, specs, in_channels=3):
         super().__init__()
         for p, spec in enumerate(specs):
-            stem = Stem(in_channels, spec.channels[0], spec.temporal_kernels[0])
+            stem = Stem(in_channels, spec.channels[0], spec.temporal_kernels[0], spec.grey)
             self.add_module(f"pathway{p}_stem", stem)
 
     def forward(self, xs):

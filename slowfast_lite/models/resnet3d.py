@@ -5,7 +5,10 @@ Tensors are (N, C, T, H, W). Attribute names follow PySlowFast (``conv``/``bn``/
 stem, ``branch1``/``branch1_bn`` and ``branch2.{a,b,c}`` + ``{a,b,c}_bn`` in a block), so its
 checkpoints load by name. No brick ever strides in time: only H and W shrink."""
 
+import torch
 from torch import nn
+
+LUMA = (0.299, 0.587, 0.114)  # BT.601 weights of R, G, B in a grey value (transforms.LUMA); sum 1
 
 
 def conv3d(in_channels, out_channels, kernel, stride=1, dilation=1, bias=False):
@@ -28,17 +31,35 @@ class Stem(nn.Module):
     """conv1 (kT x 7 x 7, stride (1, 2, 2)) -> BN -> ReLU -> pool1 (max 1 x 3 x 3,
     stride (1, 2, 2)).
 
-    (N, C_in, T, H, W) -> (N, C_out, T, H/4, W/4): the temporal length is kept."""
+    (N, C_in, T, H, W) -> (N, C_out, T, H/4, W/4): the temporal length is kept. ``grey``: conv1
+    has one input channel and sees the luminance of the 3-channel input (Table 2e's grey Fast
+    input at its cost, the weights of PySlowFast's ``INPUT_CHANNEL_NUM`` [3, 1])."""
 
-    def __init__(self, in_channels, out_channels, temporal_kernel=1):
+    def __init__(self, in_channels, out_channels, temporal_kernel=1, grey=False):
         super().__init__()
-        self.conv = conv3d(in_channels, out_channels, (temporal_kernel, 7, 7), stride=(1, 2, 2))
+        self.grey = grey
+        self.conv = conv3d(1 if grey else in_channels, out_channels, (temporal_kernel, 7, 7),
+                           stride=(1, 2, 2))
         self.bn = batch_norm(out_channels)
         self.relu = nn.ReLU(inplace=True)
         self.pool = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1))
 
     def forward(self, x):
+        if self.grey:  # grey input stays grey: its three channels are equal and LUMA sums to 1
+            x = torch.einsum("nc...,c->n...", x, x.new_tensor(LUMA)).unsqueeze(1)
         return self.pool(self.relu(self.bn(self.conv(x))))
+
+
+def grey_conv1(weight):
+    """conv1 weights (O, 3, kT, 7, 7) -> (O, 1, kT, 7, 7) of a grey stem: the same output on grey
+    input, whose three channels are equal."""
+    return weight.sum(1, keepdim=True)
+
+
+def rgb_conv1(weight):
+    """A grey stem's conv1 weights (O, 1, kT, 7, 7) -> (O, 3, kT, 7, 7): the same output on any
+    input (the three-channel conv computes the luminance itself)."""
+    return weight * weight.new_tensor(LUMA).view(1, 3, 1, 1, 1)
 
 
 class Bottleneck(nn.Module):

@@ -62,6 +62,8 @@ class SlowFastConfig:
     # training crop: sets the head's pooling window (res5 size); larger test crops give a grid
     crop_size: int = 224
     in_channels: int = 3
+    # Fast conv1 sees the input's luminance, one channel (Table 2e's grey input at its cost)
+    fast_grey: bool = False
 
     def __post_init__(self):
         for key in ("stage_blocks", "slow_temporal_kernels", "fast_temporal_kernels"):
@@ -98,6 +100,8 @@ class SlowFastConfig:
                     "fusion_channel_ratio"):
             if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
                 bad(key, "must be a positive integer")
+        if self.fast_grey and (self.in_channels != 3 or "fast" not in self.pathway_names):
+            bad("fast_grey", "needs a Fast pathway and 3 input channels (it sees their luminance)")
         if self.tau % self.alpha:
             bad("tau", f"must be a multiple of alpha={self.alpha} (the Fast stride is tau/alpha)")
         pairs = zip(self.nonlocal_blocks, self.blocks, strict=True)
