@@ -636,7 +636,7 @@ def labels_overlap(ax, notes, points=(), avoid=()) -> list:
 
 def accuracy_against_cost(points, groups, title, legend_title):
     """Top-1 against multiply-adds (log scale), each point labelled in a column right of the axes and joined to
-    its label by a line (so crowded points stay readable), coloured by its group.
+    its label by a straight line that crosses no other (so crowded points stay readable), coloured by its group.
 
     ``points``: (MMACs, top-1 %, its spread %, label, group); ``groups``: {group: legend text}, in legend order.
     Returns the Figure.
@@ -655,12 +655,15 @@ def accuracy_against_cost(points, groups, title, legend_title):
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     low, high = ax.get_ylim()
+    column = 1.03  # the labels' left edge, in axes fraction
     ordered = sorted(points, key=lambda p: p[1])
-    for (mmacs, top1, _, label, group), y in zip(ordered, _spread_out([p[1] for p in ordered], low, high),
-                                                  strict=True):
-        ax.annotate(label, (mmacs, top1), xytext=(1.03, (y - low) / (high - low)), textcoords="axes fraction",
-                    va="center", fontsize=7, color=palette[group],
-                    arrowprops=dict(arrowstyle="-", lw=0.4, color="0.7"))
+    # Crossing is decided in axes fraction: the leaders are straight there, as on screen (the log scale is undone).
+    starts = (ax.transData + ax.transAxes.inverted()).transform([(p[0], p[1]) for p in ordered])
+    slots = [(column, (y - low) / (high - low)) for y in _spread_out([p[1] for p in ordered], low, high)]
+    for (mmacs, top1, _, label, group), (x, y) in zip(ordered, _uncross(starts, slots), strict=True):
+        # relpos: the leader leaves the label at its left middle, the point ``_uncross`` placed it at.
+        ax.annotate(label, (mmacs, top1), xytext=(x, y), textcoords="axes fraction", va="center", fontsize=7,
+                    color=palette[group], arrowprops=dict(arrowstyle="-", lw=0.4, color="0.7", relpos=(0, 0.5)))
     shown = {p[4] for p in points}
     handles = [Line2D([], [], marker="o", ls="", color=palette[g], label=text) for g, text in groups.items()
                if g in shown]
@@ -681,6 +684,29 @@ def _spread_out(values, low, high):
         top = min(placed[i], top)
         placed[i], top = top, top - gap
     return placed
+
+
+def _uncross(starts, ends):
+    """``ends`` reassigned to ``starts`` so that no two segments start -> end cross. Swapping the ends of two
+    crossing segments makes them shorter in total (triangle inequality), so repeating it must stop."""
+    ends = list(ends)
+    crossed = True
+    while crossed:
+        crossed = False
+        for i in range(len(ends)):
+            for j in range(i + 1, len(ends)):
+                if _segments_cross(starts[i], ends[i], starts[j], ends[j]):
+                    ends[i], ends[j] = ends[j], ends[i]
+                    crossed = True
+    return ends
+
+
+def _segments_cross(a, b, c, d):
+    """Whether segments ab and cd cross at a point inside both (touching or sharing an end does not count)."""
+    def side(p, q, r):  # >0 when r is left of the line p -> q, <0 when right
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
 
 
 def timeline_figure(predictions, labels=None, max_classes=6):

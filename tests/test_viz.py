@@ -141,3 +141,59 @@ def test_annotate_points_keeps_labels_apart_and_inside(ax):
     clash = ax.annotate("alpha again", (1.0, 1.0), xytext=first.xyann, textcoords="offset points", fontsize=7.5,
                         ha=first.get_ha(), va=first.get_va())
     assert viz.labels_overlap(ax, [notes[0], clash])  # a label put on top of another is reported
+
+
+def _cross(a, b, c, d):
+    """Whether segments ab and cd meet (touching counts), by the signs of cross products."""
+    def turn(p, q, r):
+        return np.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
+
+    return turn(a, b, c) != turn(a, b, d) and turn(c, d, a) != turn(c, d, b)
+
+
+def _leader_crossings_and_label_overlaps(fig):
+    """After a draw, in display coordinates: the pairs of labels whose leader lines meet, and those whose text
+    boxes overlap (or leave the figure)."""
+    import itertools
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)  # a bare Figure has no renderer of its own
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    notes = fig.axes[0].texts
+    leaders = []
+    for note in notes:
+        arrow = note.arrow_patch
+        vertices = arrow.get_transform().transform_path(arrow.get_path()).vertices
+        leaders.append(list(zip(vertices[:-1], vertices[1:], strict=True)))
+    boxes = [Text.get_window_extent(note, renderer) for note in notes]  # the text alone, not its arrow
+    crossings = [(notes[i].get_text(), notes[j].get_text())
+                 for i, j in itertools.combinations(range(len(notes)), 2)
+                 if any(_cross(*s, *t) for s in leaders[i] for t in leaders[j])]
+    overlaps = [(notes[i].get_text(), notes[j].get_text())
+                for i, j in itertools.combinations(range(len(notes)), 2) if boxes[i].overlaps(boxes[j])]
+    overlaps += [(note.get_text(), "outside the figure") for note, box in zip(notes, boxes, strict=True)
+                 if not fig.bbox.contains(box.x0, box.y0) or not fig.bbox.contains(box.x1, box.y1)]
+    return crossings, overlaps
+
+
+def test_accuracy_against_cost_leaders_never_cross_and_labels_keep_apart():
+    from pathlib import Path
+
+    from slowfast_lite.course import ablate
+
+    committed = Path(__file__).resolve().parents[1] / "results" / "table2_quick" / "results.jsonl"
+    swept = ablate.figure(ablate.read_results(committed))
+    # adversarial: a cluster at one accuracy whose cost falls as accuracy rises, one whose cost rises with it,
+    # and a few points far off, so the labels are pushed well away from their points both up and down
+    falling = [(5 * 1.25 ** i, 70 - 0.05 * i, 1.0, f"falling {i}", "a") for i in range(10)]
+    rising = [(5 * 1.25 ** i, 95 + 0.03 * i, 0.5, f"rising {i}", "b") for i in range(8)]
+    apart = [(3, 40, 2.0, "cheap", "c"), (60, 99.5, 0.1, "dear", "c"), (20, 70.02, 0.0, "in the cluster", "c")]
+    synthetic = viz.accuracy_against_cost(falling + rising + apart, {"a": "falling", "b": "rising", "c": "apart"},
+                                          "synthetic", "groups")
+    for fig, count in ((swept, len(ablate.aggregate(ablate.read_results(committed)))), (synthetic, 21)):
+        assert len(fig.axes[0].texts) == count
+        assert _leader_crossings_and_label_overlaps(fig) == ([], [])
+        assert fig.axes[0].get_legend() is not None
