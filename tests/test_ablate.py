@@ -1,5 +1,6 @@
 """The ablation sweep: rows x seeds through the trained-model cache, resumable, results + summary + figure."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,19 @@ def test_bad_rows_and_seeds_are_named(tmp_path, capsys):
     (tmp_path / "results.jsonl").write_text('{"variant": "slow", "seed": 0, "profile": "quick"}\nnot json\n')
     with pytest.raises(ablate.AblationError, match="results.jsonl, line 2"):
         ablate.read_results(tmp_path / "results.jsonl")
+
+
+def test_a_line_of_a_variant_since_redefined_is_refused_not_taken_for_the_new_one(tmp_path, monkeypatch):
+    record = {"variant": "fast_time_diff", "seed": 0, "profile": "quick", "model": "slowfast_tiny",
+              "overrides": {}, "data": {"fast_time_difference": True}, "members": 1}  # before its one-channel conv1
+    (tmp_path / "results.jsonl").write_text(json.dumps(record) + "\n")
+    monkeypatch.setattr(recipes.train, "fit", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(ablate.AblationError, match="'fast_time_diff' seed 0 was run as .*remove its lines"):
+        ablate.run(["2e"], [0], "quick", tmp_path, progress=False)
+
+
+def test_every_committed_line_matches_its_variants_definition():
+    ablate._check_definitions(ablate.read_results(COMMITTED / "results.jsonl"), COMMITTED / "results.jsonl")
 
 
 def test_summary_reports_mean_and_spread_over_seeds():

@@ -57,7 +57,9 @@ VARIANTS = {
     "ttoc_concat": Variant("SlowFast, TtoC concat", overrides=(("fusion", "ttoc_concat"),)),
     "ttoc_sum": Variant("SlowFast, TtoC sum", overrides=(("fusion", "ttoc_sum"),)),
     "fast_rgb": Variant("SlowFast, RGB Fast", data=(("fast_grayscale", False),)),
-    "fast_time_diff": Variant("SlowFast, time-difference Fast", data=(("fast_time_difference", True),)),
+    "fast_grey": Variant("SlowFast, grey Fast, one-channel conv1", overrides=(("fast_grey", True),)),
+    "fast_time_diff": Variant("SlowFast, time-difference Fast, one-channel conv1", overrides=(("fast_grey", True),),
+                              data=(("fast_time_difference", True),)),
     "beta_1_8": Variant("SlowFast, beta 1/8", overrides=(("beta", 1 / 8),)),
     "slowfast_2x16": Variant("SlowFast 2x16, alpha 8", overrides=(("T", 2), ("tau", 16), ("alpha", 8))),
     "slow_8x4": Variant("Slow-only 8x4", "slow_tiny", overrides=(("T", 8), ("tau", 4))),
@@ -71,7 +73,8 @@ ROWS = {
     "2c": [("slow", 72.6, 20.9), ("no_lateral", 73.5, 26.2), ("ttoc_concat", 74.3, 30.5), ("ttoc_sum", 74.5, 26.2),
            ("tsample", 75.4, 26.7), ("slowfast", 75.6, 27.6)],
     "2d": [("slow", 72.6, 20.9), ("beta_1_2", 75.6, 41.7), ("slowfast", 75.6, 27.6), ("beta_1_8", 75.1, 23.4)],
-    "2e": [("fast_rgb", 75.6, 27.6), ("slowfast", 75.5, 26.1), ("fast_time_diff", 74.5, 26.2)],
+    "2e": [("fast_rgb", 75.6, 27.6), ("slowfast", None, None), ("fast_grey", 75.5, 26.1),
+           ("fast_time_diff", 74.5, 26.2)],
     "2f": [("slow", 72.6, 20.9), ("slowfast", 75.6, 27.6), ("slow_ensemble", 73.2, 41.8), ("slowslow", 70.5, 75.6)],
     "2g": [("slow", 72.6, 20.9), ("slowfast", 75.6, 27.6), ("slowfast_2x16", 73.4, 13.9),
            ("slow_8x4", 74.9, 41.9), ("slowfast_8x4", 77.0, 50.3)],
@@ -80,7 +83,8 @@ ROW_TITLES = {"2b": "individual pathways", "2c": "lateral connections", "2d": "c
               "2e": "Fast pathway input", "2f": "SlowFast vs two Slow pathways", "2g": "instantiations T x tau"}
 # our beta 1/4 (the tiny model's) plays the paper's 1/8 and our 1/8 its 1/16: the paper's 1/4 is our 1/2
 PAPER_NOTES = {"2d": "paper betas 1/4, 1/8, 1/16 shown beside ours 1/2, 1/4, 1/8 (the tiny model is twice as wide)",
-               "2e": "the paper's default is RGB; ours is grey"}
+               "2e": "the paper's default is RGB; ours is grey on three equal channels, a row the paper does not have: "
+                     "its grey row has a one-channel conv1"}
 
 class AblationError(UsageError):
     """A bad row, seed list, profile or results file; the message names it (a user error: exit status 2)."""
@@ -220,7 +224,9 @@ def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", 
     results_path = out / "results.jsonl"
     # variant by variant, every seed of one before the next: a sweep cut short leaves whole variants behind
     wanted = [(v, s) for v in variants_of(rows) for s in seeds]
-    done = {(r["variant"], r["seed"]) for r in read_results(results_path) if r["profile"] == profile}
+    previous = [r for r in read_results(results_path) if r["profile"] == profile]
+    _check_definitions(previous, results_path)
+    done = {(r["variant"], r["seed"]) for r in previous}
     todo = [job for job in wanted if job not in done]
     with _executor(jobs, threads) as pool:  # leaving the block stops the workers, also on an interruption
         # the data first, one set per worker: two trainings must not write one set at the same time
@@ -234,6 +240,20 @@ def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", 
                set(wanted)]
     write_reports(records, out, rows)
     return records
+
+
+def _check_definitions(records, path):
+    """A record of a variant whose definition has changed since would pass for the new one: refuse it, naming it."""
+    for r in records:
+        variant = VARIANTS.get(r["variant"])
+        if variant is None:
+            continue  # a variant no row needs any more: kept, never read
+        now = {"model": variant.model, "overrides": dict(variant.overrides), "data": dict(variant.data),
+               "members": variant.members}
+        then = {key: r.get(key) for key in now}
+        if json.loads(json.dumps(then)) != json.loads(json.dumps(now)):
+            raise AblationError(f"{path}: variant {r['variant']!r} seed {r['seed']} was run as {then}, and the "
+                                f"variant is now {now}; remove its lines to rerun it")
 
 
 def write_reports(records, out_dir, rows=tuple(ROWS)):
