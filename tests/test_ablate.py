@@ -58,6 +58,8 @@ def test_ablate_command_runs_rows_once_and_resumes(tiny, monkeypatch, capsys):
     monkeypatch.setattr(recipes.train, "fit", counting_fit)
     ablate.run(["2f"], [0], "quick", out, progress=False)
     assert sorted(trained) == ["slow_tiny", "slowfast_tiny"]
+    summary = (out / "summary.md").read_text()
+    assert "Table 2b" in summary and "Table 2f" in summary  # a later sweep of other rows keeps 2b in the reports
     records = ablate.read_results(out / "results.jsonl")
     assert [r["variant"] for r in records][3:] == ["slow_ensemble", "slowslow"]
     ensemble = records[3]

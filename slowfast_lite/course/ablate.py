@@ -210,7 +210,7 @@ def _read_invocations(path):
 def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", progress=True, jobs=1,
         threads=None, device="auto") -> list:
     """Run every variant of ``rows`` at every seed that ``out_dir/results.jsonl`` does not hold yet, then write
-    the summary and the figure; returns all records of the chosen rows.
+    the summary and the figure of every row the file holds; returns the records of the chosen rows and seeds.
 
     ``jobs`` > 1 trains that many variants at once in worker processes of ``threads`` torch threads each (on a
     CPU, one thread per process wastes least: several threads spin while they wait for each other).
@@ -236,10 +236,11 @@ def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", 
                            disable=not progress):
             with results_path.open("a") as f:  # one line per finished run: a crash loses at most the runs in flight
                 f.write(json.dumps(record) + "\n")
-    records = [r for r in read_results(results_path) if r["profile"] == profile and (r["variant"], r["seed"]) in
-               set(wanted)]
-    write_reports(records, out, rows)
-    return records
+    held = [r for r in read_results(results_path) if r["profile"] == profile]
+    # the reports cover every row the file holds: a sweep of some rows must not drop the others from them
+    swept = {r["variant"] for r in held}
+    write_reports(held, out, [row for row, entries in ROWS.items() if swept & {v for v, _, _ in entries}])
+    return [r for r in held if (r["variant"], r["seed"]) in set(wanted)]
 
 
 def _check_definitions(records, path):
