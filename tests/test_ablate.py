@@ -25,7 +25,7 @@ def test_ablate_command_runs_rows_once_and_resumes(tiny, monkeypatch, capsys):
     out = tiny / "sweep"
     assert main(["ablate", "--rows", "2b", "--seeds", "0", "--out", str(out), "--threads", "2"]) == 0
     records = ablate.read_results(out / "results.jsonl")
-    assert [r["variant"] for r in records] == ["slow", "slowfast", "fast"]  # in the order of ablate.VARIANTS
+    assert [r["variant"] for r in records] == ["slow", "slowfast", "fast", "resnet3d_8x4"]  # in the order of ablate.VARIANTS
     first = records[0]
     assert set(first["groups"]) == {"appearance", "motion", "binding"} and 0 <= first["top1"] <= 1
     assert first["params"] > 0 and first["gmacs"] > 0 and first["recipe"]["epochs"] == 1
@@ -46,7 +46,7 @@ def test_ablate_command_runs_rows_once_and_resumes(tiny, monkeypatch, capsys):
     monkeypatch.setattr(recipes.train, "fit", no_training)
     # finished runs are kept: nothing reruns, nothing is appended
     ablate.run(["2b"], [0], "quick", out, progress=False)
-    assert len(ablate.read_results(out / "results.jsonl")) == 3
+    assert len(ablate.read_results(out / "results.jsonl")) == 4
     # 2f needs Slow-only again (cached) and an ensemble whose first member is that same model: only the second
     # member and SlowSlow train
     trained = []
@@ -61,8 +61,8 @@ def test_ablate_command_runs_rows_once_and_resumes(tiny, monkeypatch, capsys):
     summary = (out / "summary.md").read_text()
     assert "Table 2b" in summary and "Table 2f" in summary  # a later sweep of other rows keeps 2b in the reports
     records = ablate.read_results(out / "results.jsonl")
-    assert [r["variant"] for r in records][3:] == ["slow_ensemble", "slowslow"]
-    ensemble = records[3]
+    assert [r["variant"] for r in records][4:] == ["slow_ensemble", "slowslow"]
+    ensemble = records[4]
     assert ensemble["members"] == 2 and ensemble["gmacs"] == pytest.approx(2 * records[0]["gmacs"])
 
 
