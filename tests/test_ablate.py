@@ -25,7 +25,8 @@ def test_ablate_command_runs_rows_once_and_resumes(tiny, monkeypatch, capsys):
     out = tiny / "sweep"
     assert main(["ablate", "--rows", "2b", "--seeds", "0", "--out", str(out), "--threads", "2"]) == 0
     records = ablate.read_results(out / "results.jsonl")
-    assert [r["variant"] for r in records] == ["slow", "slowfast", "fast", "resnet3d_8x4"]  # in the order of ablate.VARIANTS
+    # in the order of ablate.VARIANTS
+    assert [r["variant"] for r in records] == ["slow", "slowfast", "fast", "resnet3d_8x4"]
     first = records[0]
     assert set(first["groups"]) == {"appearance", "motion", "binding"} and 0 <= first["top1"] <= 1
     assert first["params"] > 0 and first["gmacs"] > 0 and first["recipe"]["epochs"] == 1

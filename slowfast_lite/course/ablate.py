@@ -246,7 +246,8 @@ def run(rows=tuple(ROWS), seeds=(0, 1, 2), profile="quick", out_dir="ablation", 
     # the reports cover every row the file holds: a sweep of some rows must not drop the others from them
     swept = {r["variant"] for r in held}
     write_reports(held, out, [row for row, entries in ROWS.items() if swept & {v for v, _, _ in entries}])
-    return [r for r in held if (r["variant"], r["seed"]) in set(wanted)]
+    wanted = set(wanted)
+    return [r for r in held if (r["variant"], r["seed"]) in wanted]
 
 
 def _check_definitions(records, path):
