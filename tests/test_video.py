@@ -86,6 +86,21 @@ def test_the_cache_sees_a_rewritten_file(tmp_path):
     assert not np.array_equal(before, after)
 
 
+def test_a_data_set_read_from_memory_opens_no_file_again(tmp_path, monkeypatch):
+    """More videos than the frame-index cache once held (256): a second pass over them, as every epoch after the
+    first, neither decodes nor indexes any file again."""
+    paths = [tmp_path / f"{i}.mp4" for i in range(300)]
+    for i, path in enumerate(paths):
+        write_video(path, np.full((2, 16, 16, 3), i % 256, np.uint8), CLIP_FPS)
+    first = [read_frames(path, [1, 0], cache=True) for path in paths]
+    opened = []
+    monkeypatch.setattr(video, "_open", lambda path: opened.append(path))
+    again = [read_frames(path, [1, 0], cache=True) for path in paths]
+    assert opened == []
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("name", FORMATS)
 def test_each_frame_read_is_closest_to_the_frame_written_there(video_files, clip_frames, name):
     frames = read_frames(video_files[name], range(CLIP_FRAMES)).astype(np.float32)
