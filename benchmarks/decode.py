@@ -5,7 +5,8 @@ it reads 64-frame windows at random positions three ways and checks that all thr
   read_frames   seek to the keyframe before the window, decode forward, convert only the window
   from start    decode from the first frame up to the window's end, converting every frame (naive loaders)
   whole video   decode and convert every frame, then pick the window
-All three decode with the same threads, so the ratios measure seeking and skipped conversions. The frame
+All three decode with the same threads, so the ratios measure seeking, skipped conversions and
+``read_frames``' one colour converter for the whole call (the naive ways convert with ``frame.to_ndarray``). The frame
 index that ``read_frames`` builds is cleared before every call, so its cost is included.
 Run: ``python benchmarks/decode.py`` (``--positions``, ``--repeats``, ``--sizes 320x240 1280x720``).
 """

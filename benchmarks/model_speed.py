@@ -6,22 +6,30 @@ format, ours through ``torch.compile``, and ours channels-last under bfloat16 au
 on a GPU: a different arithmetic, so it is listed apart from the float32 variants). Before timing, the peer gets
 our weights through ``checkpoints.from_pytorchvideo`` (a pure rename) and must give the same logits: the two are
 one network.
-Printed, one row per variant as soon as it is measured: best-of-N milliseconds (the run least disturbed by
-other work on the machine; ``--stat median`` for medians) and the ratio peer time / variant time (> 1 means
-ours is faster). The bf16 variant is skipped, with a note, on a CPU without bf16 instructions (read from
-/proc/cpuinfo) or when its first steps take over 5x the float32 channels-last time: oneDNN then emulates
-bf16, tens of times slower, and the run would take hours.
+Every variant's steps are timed in one round-robin, so a machine that slows down mid-run slows them all alike.
+Printed, one row per variant: best-of-N milliseconds (the run least disturbed by other work on the machine;
+``--stat median`` for medians) and the ratio peer time / variant time (> 1 means ours is faster). The bf16
+variant is skipped, with a note, on a CPU without bf16 instructions (read from /proc/cpuinfo) or when its first
+steps take over 5x the float32 channels-last time: oneDNN then emulates bf16, tens of times slower, and the run
+would take hours.
 
 The peer is a benchmark-only dependency, never one of the package; install it with
     pip install --no-deps pytorchvideo==0.1.5 fvcore iopath portalocker termcolor tabulate yacs
 (fvcore and iopath import the last four at import time). Its model modules import torchvision only for
 RoIAlign, which classification never builds: this script puts a stand-in ``torchvision.ops`` in ``sys.modules``
 if torchvision is missing. Without the peer, only our variants are timed.
+Freed memory is kept in the process for every variant alike (glibc ``mallopt``): otherwise each step maps its
+activations afresh and page faults add 0.2-0.6 s of noise to a 2.5 s step at 224^2 (``--return-memory`` for the
+allocator's default). ``--breakdown`` adds, for the eager variants, one forward+backward split by operator:
+convolutions, batch norm and the rest, and the ratio the peer's time over our convolutions' alone: the best any change
+outside the convolutions could reach, since both models call the same oneDNN convolutions.
 Run: ``python benchmarks/model_speed.py`` (``--sizes 112 224``, ``--repeats 10``, ``--threads 2``,
-``--no-compile``). Timings on a shared machine are noisy: compare ratios from one run.
+``--no-compile``, ``--breakdown``). Timings on a shared machine are noisy: compare ratios from one run.
 """
 
 import argparse
+import collections
+import ctypes
 import statistics
 import sys
 import time
@@ -29,6 +37,7 @@ import types
 from pathlib import Path
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from slowfast_lite import checkpoints, flops
 from slowfast_lite.models import build_model
@@ -115,6 +124,43 @@ def interleaved_times(steps, repeats, warmup, stat):
     return {label: 1000 * reduce(t) for label, t in times.items()}
 
 
+def keep_freed_memory():
+    """Tell glibc's malloc to keep freed memory in the process (no trimming, the largest heap threshold), so a
+    step reuses the pages of the one before instead of faulting in fresh ones. False where it cannot (not glibc)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
+    return bool(libc.mallopt(m_trim_threshold, 1 << 30)) and bool(libc.mallopt(m_mmap_threshold, 32 << 20))
+
+
+class OperatorTimes(TorchDispatchMode):
+    """Seconds spent in each operator group (convolution, batch norm, other) while active, backward included."""
+
+    GROUPS = {"convolution": ("convolution",), "batch norm": ("batch_norm",)}
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = collections.Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        start = time.perf_counter()
+        out = func(*args, **(kwargs or {}))
+        name = func.__name__
+        group = next((g for g, keys in self.GROUPS.items() if any(k in name for k in keys)), "other")
+        self.seconds[group] += time.perf_counter() - start
+        return out
+
+
+def breakdown(forward_backward):
+    """{group: ms} of one forward+backward (after one untimed call)."""
+    forward_backward()
+    with OperatorTimes() as times:
+        forward_backward()
+    return {group: 1000 * sec for group, sec in times.seconds.items()}
+
+
 def native_bf16():
     """None if this CPU has bf16 instructions (or we cannot tell), else a note why bf16 autocast is emulated.
 
@@ -128,6 +174,14 @@ def native_bf16():
     if flags & {"avx512_bf16", "amx_bf16", "bf16"}:
         return None
     return "this CPU has no bf16 instructions (avx512_bf16, amx_bf16 or Arm bf16): emulated, far slower"
+
+
+def call_ms(step):
+    """Milliseconds of one call of ``step``, after one untimed call."""
+    step()
+    start = time.perf_counter()
+    step()
+    return 1000 * (time.perf_counter() - start)
 
 
 def too_slow(step, reference_ms, factor=5.0):
@@ -154,13 +208,16 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--stat", choices=["best", "median"], default="best")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant")
+    parser.add_argument("--breakdown", action="store_true", help="time the eager variants' operators by group")
+    parser.add_argument("--return-memory", action="store_true", help="leave malloc's defaults (page faults every step)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    memory = "freed memory kept" if not args.return_memory and keep_freed_memory() else "malloc defaults"
     make_peer = peer_factory()
     no_bf16 = native_bf16()
 
-    print(f"{NAME}, batch {args.batch}, {args.threads} threads, {args.stat} of {args.repeats} (forward and "
-          f"forward+backward interleaved) after {args.warmup} warm-up; CPU: {cpu_model()}")
+    print(f"{NAME}, batch {args.batch}, {args.threads} threads, {args.stat} of {args.repeats} (every variant's "
+          f"forward and forward+backward in turn) after {args.warmup} warm-up, {memory}; CPU: {cpu_model()}")
     print(f"{'variant':<29} {'crop':>5} {'forward ms':>11} {'fwd+bwd ms':>11} {'peer/this fwd':>14} {'fwd+bwd':>8}",
           flush=True)
     for crop in args.sizes:
@@ -177,24 +234,42 @@ def main(argv=None):
         if not args.no_compile:
             variants["ours torch.compile"] = (torch.compile(build_model(NAME, crop_size=crop)), False, False)
         variants["ours ch.last + bf16 autocast"] = (channels_last, True, True)
-        measured = {}
-        for label, (model, *flags) in variants.items():  # each row printed as soon as it is measured
-            forward, forward_backward = step_functions(model, crop, args.batch, *flags)
-            bf16 = flags[1]
-            skip = bf16 and (no_bf16 or too_slow(forward, measured["ours channels_last_3d"][0]))
-            if skip:
-                print(f"{label:<29} {crop:>5}  skipped: {skip}", flush=True)
-                continue
-            times = interleaved_times({"fwd": forward, "fb": forward_backward}, args.repeats, args.warmup, args.stat)
-            measured[label] = times["fwd"], times["fb"]
+        steps = {label: step_functions(model, crop, args.batch, *flags) for label, (model, *flags) in variants.items()}
+        bf16 = "ours ch.last + bf16 autocast"
+        skip = no_bf16 or too_slow(steps[bf16][0], call_ms(steps["ours channels_last_3d"][0]))
+        if skip:
+            print(f"{bf16:<29} {crop:>5}  skipped: {skip}", flush=True)
+            del steps[bf16]
+        # every step of every variant in one round-robin: a machine that slows down mid-run slows all of them alike
+        times = interleaved_times({(label, kind): fn for label, pair in steps.items()
+                                   for kind, fn in zip(("fwd", "fb"), pair, strict=True)},
+                                  args.repeats, args.warmup, args.stat)
+        measured = {label: (times[label, "fwd"], times[label, "fb"]) for label in steps}
+        for label, (fwd, fb) in measured.items():
             ratios = ""
             if "peer eager" in measured:
                 peer_fwd, peer_fb = measured["peer eager"]
-                ratios = f"{peer_fwd / times['fwd']:>14.2f} {peer_fb / times['fb']:>8.2f}"
-            print(f"{label:<29} {crop:>5} {times['fwd']:>11.1f} {times['fb']:>11.1f} {ratios}", flush=True)
+                ratios = f"{peer_fwd / fwd:>14.2f} {peer_fb / fb:>8.2f}"
+            print(f"{label:<29} {crop:>5} {fwd:>11.1f} {fb:>11.1f} {ratios}", flush=True)
         if make_peer is not None:
             print(f"  (peer check at {crop}^2: same logits as ours, max |difference| {diff:.1e})", flush=True)
+        if args.breakdown:
+            print_breakdown(variants, measured, crop, args.batch)
     return 0
+
+
+def print_breakdown(variants, measured, crop, batch):
+    """One forward+backward of each eager float32 variant split by operator group, and the bound it sets."""
+    for label in ("peer eager", "ours eager", "ours channels_last_3d"):
+        if label not in variants:
+            continue
+        model, *flags = variants[label]
+        ms = breakdown(step_functions(model, crop, batch, *flags)[1])
+        parts = "  ".join(f"{group} {ms.get(group, 0):.0f}" for group in ("convolution", "batch norm", "other"))
+        line = f"  {label:<27} {crop:>5} fwd+bwd ms by operator: {parts}"
+        if "peer eager" in measured and label != "peer eager":
+            line += f"; peer / our convolutions alone {measured['peer eager'][1] / ms['convolution']:.2f}"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ momentum): forward, cross-entropy, backward, optimiser step, for ``slowfast_tiny
 the default memory format, and ``channels_last_3d`` (inputs and weights). With one thread PyTorch sends a
 stride-1 pointwise 3D convolution of a batch under 16 to its slow reference kernel (``slow_conv3d``) instead of
 oneDNN, which is what a simulated other CPU (``OMP_NUM_THREADS=1``) runs.
-Printed: best-of-N milliseconds per step and the ratio eager / variant (> 1: the variant is faster).
+Printed: best-of-N milliseconds per step and the ratio eager / variant (> 1: the variant is faster). Then the step
+as the course takes it: ``train.fit`` on the quick MotionShapes set for two epochs, milliseconds per step with the
+data loading, in the first epoch (every video decoded) and the second (the decoded videos in memory).
 
 Run: ``python benchmarks/train_step.py`` (``--threads 1 2``, ``--repeats 20``, ``--batch 8``).
 """
@@ -16,7 +18,9 @@ import argparse
 import torch
 from model_speed import interleaved_times  # benchmarks/ is the script's folder: one timing loop for both
 
+from slowfast_lite import train, video
 from slowfast_lite.course import recipes
+from slowfast_lite.data.motion_shapes import MotionShapes
 from slowfast_lite.models import build_model
 from slowfast_lite.utils import cpu_model
 
@@ -60,7 +64,24 @@ def main(argv=None):
             times = interleaved_times(steps, args.repeats, args.warmup, "best")
             print(f"{name:<15} {threads:>7} {times['eager']:>9.1f} {times['channels_last']:>11.1f} "
                   f"{times['eager'] / times['channels_last']:>14.2f}", flush=True)
+    for name in MODELS:
+        first, second = course_step_ms(name)
+        print(f"{name}: train.fit as notebook 06 runs it, {torch.get_num_threads()} threads: {first:.1f} ms a step "
+              f"in epoch 1 (decoding), {second:.1f} in epoch 2 (videos in memory)", flush=True)
     return 0
+
+
+def course_step_ms(name):
+    """Milliseconds per step, data loading included, of the first two epochs of notebook 06's training of ``name``."""
+    data = MotionShapes("quick", seed=0)
+    video._decoded_cached.cache_clear()
+    torch.manual_seed(0)
+    model = build_model(name, num_classes=len(data.classes), **recipes.MOTION_MODEL)
+    train_set, _, _ = recipes.motion_datasets(model, data)
+    config = train.TrainConfig(**{**recipes.MOTION_TRAIN, "epochs": 2, "progress": False})
+    history = train.fit(model, train_set, None, config)
+    steps = len(train_set) // config.batch_size
+    return tuple(1000 * t / steps for t in history["train_time"])
 
 
 if __name__ == "__main__":
