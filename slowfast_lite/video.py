@@ -182,7 +182,7 @@ def _decodable(path, container, stream, pts, keyframes):
 
 
 @functools.lru_cache(maxsize=INDEX_CACHE_SIZE)
-def _index_cached(path, size, mtime_ns, inode):
+def _index_cached(path, device, inode, size, mtime_ns):
     container, stream = _open(path)
     with container:
         entries = []  # (pts, is_keyframe, duration) in decode order
@@ -223,13 +223,18 @@ def _index_cached(path, size, mtime_ns, inode):
 
 
 def _file_key(path):
-    """(path, size, modification time, inode): a cache key that changes when the file does."""
-    path = Path(path).resolve()
+    """(path as given, device, inode, size, modification time): a cache key that changes when the file does.
+
+    One ``stat`` (through symbolic links), not ``Path.resolve``: that walks every component of the path with
+    ``lstat``, and this runs twice for every clip read (39 against 6 us; notebook 06 reads 24,000 clips). A file
+    reached by two spellings of its path is cached twice: it costs memory, never a wrong frame.
+    """
+    path = os.fspath(path)
     try:
-        stat = path.stat()
-    except OSError:
-        return str(path), None, None, None  # such entries are never reused: opening the file names the problem
-    return str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino
+        stat = os.stat(path)
+    except OSError:  # such entries are never reused: opening the file names the problem
+        return path, None, None, None, None
+    return path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _index(path) -> _Index:
@@ -359,7 +364,7 @@ def read_frames(path, indices, cache=False) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=DECODED_CACHE_SIZE)
-def _decoded_cached(path, size, mtime_ns, inode):
+def _decoded_cached(path, device, inode, size, mtime_ns):
     frames = read_frames(path, np.arange(len(_index(path).pts)))
     frames.flags.writeable = False  # shared by every later call: nobody may change it in place
     return frames

@@ -86,6 +86,21 @@ def test_the_cache_sees_a_rewritten_file(tmp_path):
     assert not np.array_equal(before, after)
 
 
+def test_the_cache_follows_a_symbolic_link_to_its_new_target(tmp_path):
+    """The cache is keyed by the path as given and the file it leads to: the same link, pointed elsewhere,
+    reads the new file's frames."""
+    dark = write_video(tmp_path / "dark.mp4", make_frames(8), CLIP_FPS)
+    light = write_video(tmp_path / "light.mp4", 255 - make_frames(8), CLIP_FPS)
+    link = tmp_path / "clip.mp4"
+    link.symlink_to(dark)
+    np.testing.assert_array_equal(read_frames(link, [3], cache=True), read_frames(dark, [3]))
+    assert probe(link).frames == 8
+    link.unlink()
+    link.symlink_to(light)
+    np.testing.assert_array_equal(read_frames(link, [3], cache=True), read_frames(light, [3]))
+    assert not np.array_equal(read_frames(dark, [3]), read_frames(light, [3]))
+
+
 def test_a_data_set_read_from_memory_opens_no_file_again(tmp_path, monkeypatch):
     """More videos than the frame-index cache once held (256): a second pass over them, as every epoch after the
     first, neither decodes nor indexes any file again."""
