@@ -1,5 +1,3 @@
-import pytest
-
 from slowfast_lite.course.exercises import ablations as ex
 
 
@@ -29,8 +27,3 @@ def test_check_mean_spread(capsys):
     assert not ex.check_mean_spread(lambda values: _std(values, 0))
     assert "divides by n - 1" in capsys.readouterr().out
     assert not ex.check_mean_spread(lambda v: None)
-
-
-@pytest.mark.parametrize("speed, still", [(1.6, True), (3.2, True), (2.0, False), (0.0, False), (8.0, False)])
-def test_check_still_at_slow_rate(speed, still):
-    assert ex.check_still_at_slow_rate(speed, period=8.0, slow_stride=5) == still

@@ -204,7 +204,6 @@ def test_exercise_checks_of_notebook_06(capsys):
     from slowfast_lite.course.exercises import training as exercises
 
     assert exercises.check_slow_positions([0, 5, 10, 15]) and not exercises.check_slow_positions([0, 4, 8, 12])
-    assert exercises.check_drift_speed(1.6) and exercises.check_drift_speed(3.2) and not exercises.check_drift_speed(1)
 
     def schedule(step, total):
         return learning_rate(step, total, TrainConfig(epochs=10, lr=0.1, warmup_epochs=2), 8)
@@ -217,3 +216,11 @@ def test_exercise_checks_of_notebook_06(capsys):
     assert exercises.check_video_scores(summed)
     assert not exercises.check_video_scores(lambda logits, index, n: torch.zeros(n, 4).index_add_(0, index, logits))
     assert "raw logits" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("speed, still", [(1.6, True), (3.2, True), (6.4, True), (2.0, False), (1.0, False),
+                                          (0.0, False), (8.0, False), (16.0, False)])
+def test_check_still_at_slow_rate_rejects_speeds_the_fast_pathway_cannot_see_either(speed, still):
+    from slowfast_lite.course.exercises import training as exercises
+
+    assert exercises.check_still_at_slow_rate(speed, period=8.0, slow_stride=5) == still

@@ -47,19 +47,3 @@ def check_mean_spread(mean_spread) -> bool:
             pair = lambda m_s: f"({m_s[0]:.4g}, {m_s[1]:.4g})"
             return verdict(False, "", f"for {values} expected {pair(expected)}, got {pair(got)} {hint}".strip())
     return verdict(True, "mean and spread (sample standard deviation over seeds) as the tables show them", "")
-
-
-def check_still_at_slow_rate(speed: float, period: float = 8.0, slow_stride: int = 5) -> bool:
-    """Stripes of ``period`` pixels drifting at ``speed`` pixels a frame: does the Slow pathway (one frame in
-    ``slow_stride``) see one still image, while the Fast pathway (every frame) sees them move?"""
-    if not 0 < speed < period:
-        return verdict(False, "", f"give a speed between 0 and the stripe period {period} (pixels per frame): at 0 "
-                                  "nothing moves, and from one period a frame on the Fast pathway aliases too")
-    periods = speed * slow_stride / period  # stripe periods travelled between two Slow frames
-    if math.isclose(periods, round(periods), abs_tol=1e-6):
-        return verdict(True, f"between Slow frames the stripes travel {round(periods)} whole period(s): the Slow "
-                             "pathway sees the same image every time, whichever way they drift", "")
-    shift = (periods - math.floor(periods)) * period
-    return verdict(False, "", f"between Slow frames the stripes travel {periods:.2f} periods: the Slow pathway sees "
-                              f"them {shift:.1f} px further along (or {period - shift:.1f} px back), the same for "
-                              "every clip of a class, so it can learn the direction")

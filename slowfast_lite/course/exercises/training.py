@@ -21,14 +21,20 @@ def check_slow_positions(positions, num_fast: int = 16, alpha: int = 4) -> bool:
                    f"{answer}: use linspace(0, num_fast - 1, num_fast // alpha) and truncate to integers")
 
 
-def check_drift_speed(speed: float, stripe_period: float = 8.0, slow_stride: int = 5) -> bool:
-    """A drift speed (pixels per frame) at which stripes of ``stripe_period`` pixels look still to Slow."""
-    shift = speed * slow_stride / stripe_period  # stripe periods travelled between two Slow frames
-    aliased = speed != 0 and math.isclose(shift, round(shift), abs_tol=1e-6)
-    hint = (f"between two Slow frames the stripes move {speed * slow_stride:g} px = {shift:g} periods; "
-            "it must be a whole number of periods (and not zero)")
-    return verdict(aliased, f"{speed:g} px/frame moves the stripes {round(shift)} whole period(s) per Slow step",
-                   hint)
+def check_still_at_slow_rate(speed: float, period: float = 8.0, slow_stride: int = 5) -> bool:
+    """Stripes of ``period`` pixels drifting at ``speed`` pixels a frame: does the Slow pathway (one frame in
+    ``slow_stride``) see one still image, while the Fast pathway (every frame) sees them move?"""
+    if not 0 < speed < period:
+        return verdict(False, "", f"give a speed between 0 and the stripe period {period} (pixels per frame): at 0 "
+                                  "nothing moves, and from one period a frame on the Fast pathway aliases too")
+    periods = speed * slow_stride / period  # stripe periods travelled between two Slow frames
+    if math.isclose(periods, round(periods), abs_tol=1e-6):
+        return verdict(True, f"between Slow frames the stripes travel {round(periods)} whole period(s): the Slow "
+                             "pathway sees the same image every time, whichever way they drift", "")
+    shift = (periods - math.floor(periods)) * period
+    return verdict(False, "", f"between Slow frames the stripes travel {periods:.2f} periods: the Slow pathway sees "
+                              f"them {shift:.1f} px further along (or {period - shift:.1f} px back), the same for "
+                              "every clip of a class, so it can learn the direction")
 
 
 def check_schedule(lr_fn, epochs: int = 10, steps_per_epoch: int = 8, lr: float = 0.1, warmup_epochs: float = 2,
