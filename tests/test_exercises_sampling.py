@@ -55,6 +55,19 @@ def test_check_still_speed():
     assert not ex.check_still_speed(15.0, spokes=6, slow_stride=16, fast_stride=2)
 
 
+def test_check_still_count(capsys):
+    assert ex.check_still_count(3, spokes=6, slow_stride=16, fast_stride=2, below=30)  # 3.75, 7.5 and 11.25
+    assert "3.75, 7.5, 11.25" in capsys.readouterr().out
+    for wrong in (0, 1, 2, 5, 8):
+        assert not ex.check_still_count(wrong, spokes=6, slow_stride=16, fast_stride=2, below=30)
+    assert not ex.check_still_count(7, spokes=6, slow_stride=16, fast_stride=2, below=30)  # every still speed
+    assert "Fast aliases too" in capsys.readouterr().out
+    assert not ex.check_still_count(4, spokes=6, slow_stride=16, fast_stride=2, below=30)  # 15: a half-period step
+    assert "either direction" in capsys.readouterr().out
+    assert ex.check_still_count(3, spokes=4, slow_stride=16, fast_stride=2, below=30)  # 5.625, 11.25, 16.875
+    assert not ex.check_still_count(5, spokes=4, slow_stride=16, fast_stride=2, below=30)  # 22.5 and 28.125 fold
+
+
 def test_check_fast_limit():
     assert ex.check_fast_limit(15.0, spokes=4, max_gap=3)
     assert not ex.check_fast_limit(22.5, spokes=4, max_gap=3)

@@ -125,6 +125,26 @@ def check_still_speed(degrees_per_frame, spokes: int, slow_stride: int, fast_str
                    f"{fast_turn:.3g} degrees per sample", "see above")
 
 
+def check_still_count(count, spokes: int, slow_stride: int, fast_stride: int, below: float) -> bool:
+    """How many speeds above 0 and below ``below`` degrees per frame stand still at ``slow_stride`` while every
+    ``fast_stride`` step still turns less than half a spoke period (so Fast sees the true direction)."""
+    step = 360.0 / spokes / slow_stride  # the wheel stands still at the Slow stride at every multiple of this speed
+    half = 180.0 / spokes
+    still = [step * k for k in range(1, int(np.ceil(below / step)) + 1) if step * k < below]
+    shown = [v for v in still if fast_stride * v < half]
+    if count == len(still) != len(shown):
+        print(f"hint: {len(still)} speeds below {below:g} stand still at the Slow stride, but at some of them the "
+              f"Fast step ({fast_stride} frames) turns {half:g} degrees or more: Fast aliases too")
+    elif count == len(shown) + 1 and len(shown) < len(still) and np.isclose(fast_stride * still[len(shown)], half):
+        print(f"hint: at {still[len(shown)]:g} degrees per frame the Fast step is exactly {half:g} degrees, half a "
+              f"spoke period: either direction fits it")
+    return verdict(count == len(shown),
+                   f"{len(shown)} speeds: {', '.join(f'{v:g}' for v in shown)} degrees per frame",
+                   f"{count} is not the number; the wheel stands still at every multiple of {step:g} degrees per "
+                   f"frame, and Fast tells the direction while a step of {fast_stride} frames turns less than "
+                   f"{half:g} degrees")
+
+
 def check_fast_limit(degrees_per_frame, spokes: int, max_gap: int) -> bool:
     """The fastest speed whose direction every step of the Fast pathway (gaps up to ``max_gap``) still tells."""
     expected = 180.0 / spokes / max_gap
