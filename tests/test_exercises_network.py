@@ -35,6 +35,26 @@ def test_check_temporal_kernel_cost():
     assert not ex.check_temporal_kernel_cost(extra / 2)
 
 
+def test_check_temporal_kernel_cost_of_other_stages(capsys):
+    extra = 2 * 8 * (56 * 56 * 256 * 128 + 28 * 28 * 3 * 512 * 128) / 1e9  # res3's a convs: block 0 still at 56^2
+    assert ex.check_temporal_kernel_cost(extra, "slow_r50_8x8", stages=(3,))
+    assert not ex.check_temporal_kernel_cost(extra / 2, "slow_r50_8x8", stages=(3,))
+    assert "twice" in capsys.readouterr().out
+    assert not ex.check_temporal_kernel_cost(41.74 + extra, "slow_r50_8x8", stages=(3,))
+    assert "whole network" in capsys.readouterr().out
+
+
+def test_check_first_stages(capsys):
+    assert ex._slow_receptive_fields("slow_r50_8x8") == {"pool1": 11, "res2": 35, "res3": 91, "res4": 267, "res5": 427}
+    assert ex.check_first_stages(["pool1", "res2", "res2", "res3", "res4"], "slow_r50_8x8")  # 9 raw frames apart
+    assert ex.check_first_stages({8.0: "pool1", 4.0: "res2", 2.0: "res2", 1.0: "res3", 0.5: "res4"}, "slow_r50_8x8")
+    assert ex.check_first_stages(["res2", "res3", "res3", "res4", "res5"], "slow_r50_4x16")  # 21 apart
+    assert not ex.check_first_stages(["res2", "res3", "res3", "res4", "res5"], "slow_r50_8x8")
+    assert "4x16" in capsys.readouterr().out
+    assert not ex.check_first_stages(["pool1", "res2", "res3", "res3", "res4"], "slow_r50_8x8")
+    assert not ex.check_first_stages(["pool1", "res2"], "slow_r50_8x8")
+
+
 def test_check_paper_symbols(capsys):
     assert ex.check_paper_symbols(8, 8, num_frames=32, sampling_rate=2, alpha=4)
     assert ex.check_paper_symbols(4, 16, num_frames=32, sampling_rate=2, alpha=8)
@@ -53,6 +73,20 @@ def test_check_fast_share():
     assert ex.check_fast_share(0.191, "slowfast_r50_4x16")
     assert not ex.check_fast_share(0.19, "slowfast_r50_8x8")
     assert not ex.check_fast_share(10.5, "slowfast_r50_8x8")
+
+
+def test_check_grey_fast_gmacs(capsys):
+    conv1 = 8 * 32 * 112 * 112 * 5 * 7 * 7 * 3 / 1e9  # the RGB Fast conv1 of 4x16
+    luminance = 3 * 32 * 224 * 224 / 1e9  # the grey stem weighs R, G and B itself
+    grey = 27.638665216 - conv1 * 2 / 3 + luminance
+    assert ex.check_grey_fast_gmacs(grey)
+    assert ex.check_grey_fast_gmacs(round(grey, 2))
+    assert not ex.check_grey_fast_gmacs(26.1)  # the paper's rounding, not a count
+    assert "rounding" in capsys.readouterr().out
+    assert not ex.check_grey_fast_gmacs(27.638665216 - conv1 / 3)
+    assert "two thirds" in capsys.readouterr().out
+    assert not ex.check_grey_fast_gmacs(27.638665216 - conv1)
+    assert not ex.check_grey_fast_gmacs(27.64)
 
 
 def test_check_slow_in_channels(capsys):
@@ -82,6 +116,19 @@ def test_check_lateral_params(kernel):
     assert not ex.check_lateral_params(right - 1, kernel=kernel)
 
 
+def test_check_tconv_reach(capsys):
+    assert ex.check_tconv_reach(9, [29, 30, 31])  # windows 8t-4 .. 8t+4 touch; the last ends at 28
+    assert ex.check_tconv_reach(5, [31], model="slowfast_r50_8x8")  # stride 4: 4t-2 .. 4t+2
+    assert not ex.check_tconv_reach(7, [])
+    assert "[4, 12, 20, 28, 29, 30, 31]" in capsys.readouterr().out
+    assert not ex.check_tconv_reach(11, [30, 31])
+    assert "shorter" in capsys.readouterr().out
+    assert not ex.check_tconv_reach(9, [3, 4, 5, 11, 12, 13, 19, 20, 21, 27, 28, 29, 30, 31])
+    assert "kernel 5's list" in capsys.readouterr().out
+    assert not ex.check_tconv_reach(9, [30, 31])
+    assert not ex.check_tconv_reach(9, None)
+
+
 def test_check_view_gmacs(capsys):
     assert ex.check_view_gmacs(30 * 65.71, "slowfast_r50_8x8", crop=256, views=30)
     assert not ex.check_view_gmacs(30 * 50.31, "slowfast_r50_8x8", crop=256, views=30)
@@ -97,3 +144,14 @@ def test_check_head_features():
     assert ex.check_head_features(2560, "slowfast_r50_4x16", beta=1 / 4)
     assert ex.check_head_features(2048, "slow_r50_4x16", beta=1 / 4)
     assert not ex.check_head_features(2304, "slowfast_r50_4x16", beta=1 / 4)
+
+
+def test_check_extra_gmacs(capsys):
+    right = {"6x16": 13.82, "beta 1/6": 3.34, "beta 1/4": 13.40, "non-local": 8.13, "R101": 24.57}
+    assert ex.check_extra_gmacs(right)
+    assert ex.check_extra_gmacs({name: round(value, 1) for name, value in right.items()})
+    assert not ex.check_extra_gmacs(dict(right, R101=24.57 * 2))
+    assert not ex.check_extra_gmacs(dict(right, **{"6x16": 27.64 + 13.82}))
+    assert "whole cost" in capsys.readouterr().out
+    assert not ex.check_extra_gmacs({"6x16": 13.82})
+    assert not ex.check_extra_gmacs([13.82, 3.34, 13.40, 8.13, 24.57])

@@ -8,7 +8,7 @@ computed from the package's models (built on the meta device, so checks cost wel
 import numpy as np
 import torch
 
-from slowfast_lite import flops, models
+from slowfast_lite import flops, models, sampling
 from slowfast_lite.course.exercises import verdict
 
 
@@ -79,20 +79,81 @@ def check_output_shape(shape, model: str = "slow_r50_8x8", stage: str = "res5", 
     return verdict(False, "", f"{got} is not the shape (C, T, H, W)")
 
 
-def check_temporal_kernel_cost(gmacs, model: str = "slow_r50_4x16", crop: int = 224) -> bool:
-    """Extra GMACs when res2 and res3 of the Slow pathway get temporal kernels 3 (instead of 1)."""
+def check_temporal_kernel_cost(gmacs, model: str = "slow_r50_4x16", crop: int = 224, stages: tuple = (2, 3)) -> bool:
+    """Extra GMACs when the Slow stages ``stages`` (2..5; default res2 and res3) get temporal kernels 3, not 1."""
     if _missing(gmacs):
         return False
     config = models.CONFIGS[model]
-    kernels = config.slow_temporal_kernels
+    kernels = list(config.slow_temporal_kernels)  # conv1, res2 .. res5
+    for k in stages:
+        kernels[k - 1] = 3
     base = flops.count(model, crop)[1]
-    more = flops.count(config.replace(slow_temporal_kernels=(kernels[0], 3, 3, *kernels[3:])), crop)[1]
+    more = flops.count(config.replace(slow_temporal_kernels=tuple(kernels)), crop)[1]
     expected = more - base
+    names = " and ".join(f"res{k}" for k in stages)
     if _close(gmacs, expected / 2, 0.02):
         print("hint: kernel 3 instead of 1 triples the cost of conv a: the extra is twice its 1-frame cost")
+    elif _close(gmacs, more, 0.01):
+        print(f"hint: that is the whole network's cost; give the extra over its {base:.2f} GMACs")
     return verdict(_close(gmacs, expected, 0.01),
-                   f"temporal kernels in res2-3 add {expected:.2f} GMACs ({expected / base:.0%} of {base:.2f})",
-                   f"{float(gmacs):.3g} GMACs is off: only the a convs of res2 and res3 change")
+                   f"temporal kernels in {names} of {model} add {expected:.2f} GMACs ({expected / base:.0%} of "
+                   f"{base:.2f})", f"{float(gmacs):.3g} GMACs is off: only the a convs of {names} change")
+
+
+def _slow_receptive_fields(model) -> dict:
+    """Spatial receptive field (pixels) of a Slow unit after pool1 and after res2..res5 of ``model``.
+
+    Walks the Slow pathway's convolutions and pools in order: each adds (k - 1) times the stride accumulated so far;
+    the 1 x 1^2 projection shortcuts run beside the branch and add nothing."""
+    net = _meta_model(model)
+    field, jump, fields = 1, 1, {}
+    for k in range(1, 6):
+        for name, m in getattr(net, f"s{k}").named_modules():
+            if (isinstance(m, (torch.nn.Conv3d, torch.nn.MaxPool3d)) and name.startswith("pathway0")
+                    and "branch1" not in name and "nonlocal" not in name):
+                kernel, stride = m.kernel_size, m.stride
+                kernel = kernel[1] if isinstance(kernel, tuple) else kernel
+                stride = stride[1] if isinstance(stride, tuple) else stride
+                field, jump = field + (kernel - 1) * jump, jump * stride
+        fields["pool1" if k == 1 else f"res{k}"] = field
+    return fields
+
+
+def _slow_gap(model, fps: float = 30.0) -> float:
+    """Mean distance, in raw frames, between the Slow frames of one clip of ``model`` from a ``fps`` video."""
+    config = models.CONFIGS[model]
+    indices = sampling.clip_indices(300, fps, 0, 1, config.T, config.tau, config.alpha)
+    slow = indices[sampling.slow_indices(len(indices), config.alpha)]
+    return float(np.diff(slow.numpy()).mean())
+
+
+def check_first_stages(stages, model: str = "slow_r50_8x8", crossing_seconds=(8.0, 4.0, 2.0, 1.0, 0.5),
+                       crop: int = 224, fps: float = 30.0) -> bool:
+    """First Slow stage whose receptive field covers what an object crossing the ``crop``-pixel frame in each of
+    ``crossing_seconds`` moves between two Slow frames of ``model`` (a list in that order, or a dict by seconds)."""
+    if _missing(stages):
+        return False
+    fields, gap = _slow_receptive_fields(model), _slow_gap(model, fps)
+
+    def first(gap_frames):
+        return [next((s for s, f in fields.items() if f >= crop / (fps * sec) * gap_frames), "none")
+                for sec in crossing_seconds]
+
+    expected = first(gap)
+    got = [stages[sec] for sec in crossing_seconds] if isinstance(stages, dict) else list(stages)
+    got = [str(s) for s in got]
+    if got == expected:
+        return verdict(True, f"with {model}'s Slow frames {gap:.0f} raw frames apart, crossings in "
+                             f"{', '.join(f'{s:g}' for s in crossing_seconds)} s are first covered by {expected}", "")
+    if len(got) != len(expected):
+        return verdict(False, "", f"give {len(expected)} stages, one per crossing time "
+                                  f"({', '.join(f'{s:g}' for s in crossing_seconds)} s), got {len(got)}")
+    if got == first(_slow_gap("slow_r50_4x16", fps)) and model != "slow_r50_4x16":
+        print(f"hint: those are the 4x16 model's stages (21 raw frames apart); {model}'s Slow frames are "
+              f"{gap:.0f} apart")
+    elif any(s not in fields and s != "none" for s in got):
+        print(f"hint: name the stages as {list(fields)}")
+    return verdict(False, "", f"{got} is not it: compare each displacement with the fields {fields}")
 
 
 # --------------------------------------------------------------------------------------- 03 Fast pathway
@@ -138,6 +199,25 @@ def check_fast_share(share, model: str = "slowfast_r50_8x8", crop: int = 224) ->
         print("hint: the total includes the lateral connections and the head")
     return verdict(_close(share, expected, 0.01), f"the Fast pathway takes {expected:.1%} of {model}'s "
                    f"{sum(totals.values()):.2f} GMACs", f"{float(share):.3g} is not the share")
+
+
+def check_grey_fast_gmacs(gmacs, model: str = "slowfast_r50_4x16", crop: int = 224) -> bool:
+    """GMACs of ``model`` at ``crop``^2 when its Fast conv1 reads one grey channel instead of three (Table 2e)."""
+    if _missing(gmacs):
+        return False
+    config = models.CONFIGS[model]
+    base = flops.count(config, crop)[1]
+    expected = flops.count(config.replace(fast_grey=True), crop)[1]
+    conv1 = {(r.layer, r.pathway): r.gmacs for r in flops.profile(config, crop)}["conv1+pool1", "fast"]
+    ok = abs(float(gmacs) - expected) <= 0.01
+    if not ok and abs(float(gmacs) - (base - conv1 / 3)) <= 0.01:
+        print("hint: one channel instead of three keeps a third of conv1's cost: the saving is two thirds of it")
+    elif not ok and abs(float(gmacs) - (base - conv1)) <= 0.01:
+        print("hint: the grey conv1 still reads one channel: it keeps a third of its cost")
+    elif not ok and round(float(gmacs), 1) == round(expected, 1):
+        print("hint: that is the paper's rounding; count it to two decimals (flops.profile or flops.count)")
+    return verdict(ok, f"with a grey Fast conv1 {model} costs {expected:.2f} GMACs at {crop}^2 ({base:.2f} with "
+                       f"RGB; Table 2e: 26.1)", f"{float(gmacs):.4g} GMACs is off")
 
 
 # --------------------------------------------------------------------------------------- 04 lateral connections
@@ -196,6 +276,46 @@ def check_lateral_params(answer, kernel: int = 7, model: str = "slowfast_r50_4x1
     return verdict(False, "", f"{int(answer):,} is not the count ({int(answer) - expected:+,} off)")
 
 
+def _tconv_unread(model, kernel: int) -> list:
+    """Fast frames that no output of ``model``'s T-conv lateral with temporal ``kernel`` reads."""
+    config = models.CONFIGS[model].replace(fusion_kernel=kernel)
+    with torch.device("meta"):
+        conv = models.make_lateral("tconv", config.width, int(config.width * config.beta), config.alpha,
+                                   kernel).conv_f2s
+    num_fast, stride, pad = config.alpha * config.T, conv.stride[0], conv.padding[0]
+    read = {stride * t - pad + i for t in range(config.T) for i in range(conv.kernel_size[0])}
+    return sorted(set(range(num_fast)) - read)
+
+
+def check_tconv_reach(kernel, unread, model: str = "slowfast_r50_4x16") -> bool:
+    """The shortest odd T-conv kernel of ``model`` that leaves no unread Fast frame between two of its windows, and
+    the Fast frames (a list) that this kernel still leaves unread."""
+    if _missing(kernel) or _missing(unread):
+        return False
+    config = models.CONFIGS[model]
+    last = config.alpha * (config.T - 1)  # centre of the last window
+
+    def gapless(k):
+        return all(f > last for f in _tconv_unread(model, k))
+
+    shortest = next(k for k in range(1, 4 * config.alpha, 2) if gapless(k))
+    kernel, got = int(kernel), sorted(int(f) for f in unread)
+    if kernel != shortest:
+        if kernel % 2 == 0:
+            print("hint: the kernels are odd (\"same\" padding k // 2 on each side)")
+        elif gapless(kernel):
+            print(f"hint: kernel {kernel} works, but a shorter one does too")
+        else:
+            print(f"hint: kernel {kernel} still leaves frames {_tconv_unread(model, kernel)} unread")
+        return verdict(False, "", f"kernel {kernel} is not the shortest without gaps")
+    expected = _tconv_unread(model, shortest)
+    if got != expected and got == _tconv_unread(model, config.fusion_kernel):
+        print(f"hint: that is kernel {config.fusion_kernel}'s list; the windows of kernel {shortest} are longer")
+    return verdict(got == expected, f"kernel {shortest} (stride {config.alpha}) reads every Fast frame up to "
+                                    f"{last + shortest // 2}; unread: {expected}",
+                   f"kernel {shortest} is right, but {got} are not the frames it leaves unread")
+
+
 # --------------------------------------------------------------------------------------- 05 the network
 
 
@@ -234,3 +354,31 @@ def check_head_features(answer, model: str = "slowfast_r50_4x16", beta: float = 
     if int(answer) == expected:
         return verdict(True, f"{model} with beta = {beta:g}: the head reads {expected} features", "")
     return verdict(False, "", f"{int(answer)} is not it: add the res5 widths of the pathways the model has")
+
+
+def _candidates():
+    """The networks of notebook 05's exercise 4: SlowFast R50 4x16 with one change each."""
+    base = models.CONFIGS["slowfast_r50_4x16"]
+    return {"6x16": base.replace(T=6), "beta 1/6": base.replace(beta=1 / 6), "beta 1/4": base.replace(beta=1 / 4),
+            "non-local": models.CONFIGS["slowfast_r50_4x16_nl"], "R101": base.replace(depth=101)}
+
+
+def check_extra_gmacs(extras, crop: int = 224) -> bool:
+    """GMACs each candidate adds to SlowFast R50 4x16 at ``crop``^2: a dict with the keys "6x16", "beta 1/6",
+    "beta 1/4", "non-local" and "R101" (to 0.05 GMACs)."""
+    if _missing(extras):
+        return False
+    base = flops.count("slowfast_r50_4x16", crop)[1]
+    expected = {name: flops.count(cfg, crop)[1] - base for name, cfg in _candidates().items()}
+    if not isinstance(extras, dict) or set(extras) != set(expected):
+        given = list(extras) if isinstance(extras, dict) else type(extras).__name__
+        return verdict(False, "", f"give a dict with the keys {list(expected)}; got {given}")
+    wrong = []
+    for name, value in expected.items():
+        if abs(float(extras[name]) - value) > 0.05:
+            wrong.append(name)
+            if abs(float(extras[name]) - (base + value)) <= 0.05:
+                print(f"hint: {name}: that is the network's whole cost; give what it adds to {base:.2f}")
+    return verdict(not wrong, "extra GMACs over 4x16's " + f"{base:.2f}: "
+                   + ", ".join(f"{name} +{value:.2f}" for name, value in expected.items()),
+                   f"not the extra GMACs (to 0.05): {', '.join(wrong)}")
