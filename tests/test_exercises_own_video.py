@@ -18,7 +18,13 @@ def test_window_starts(capsys):
     assert own_video.check_window_starts(demo.window_starts)
     no_last = lambda length, window, stride: [float(s) for s in range(0, max(int(length - window), 0) + 1, stride)]
     assert not own_video.check_window_starts(no_last)
-    assert "last window must end on the last frame" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "last window must end on the last frame" in out
+    # a long list is shown cut, and says so: first starts, '...', last starts and the count
+    assert "got 8 starts [0.0, 32.0, 64.0, 96.0, ..., 192.0, 224.0]" in out
+    assert "want 9 starts [0.0, 32.0, 64.0, 96.0, ..., 224.0, 236.0]" in out
+    assert not own_video.check_window_starts(lambda length, window, stride: [0.0])
+    assert "got 1 start [0.0]; want 9 starts" in capsys.readouterr().out
 
 
 def test_cam(capsys):

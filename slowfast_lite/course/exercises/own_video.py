@@ -30,6 +30,16 @@ def check_caffe2_names(answers: dict) -> bool:
     return verdict(not wrong, f"all {len(CAFFE2_NAMES)} names convert", f"{len(wrong)} of {len(CAFFE2_NAMES)} differ")
 
 
+def _starts(values, head: int = 4, tail: int = 2) -> str:
+    """A list of window starts for a message: all of a short one; the first and last few of a long one, with
+    '...' between them, so that a cut list never reads as complete. Either way, with the count."""
+    count = f"{len(values)} start{'' if len(values) == 1 else 's'}"
+    if len(values) <= head + tail:
+        return f"{count} {values}"
+    shown = ", ".join(str(v) for v in values[:head]) + ", ..., " + ", ".join(str(v) for v in values[-tail:])
+    return f"{count} [{shown}]"
+
+
 def check_window_starts(fn) -> bool:
     """``fn(video_length, window, stride) -> starts`` must cover a video as ``demo.window_starts`` does."""
     cases = [(300, 64, 32), (100, 64, 32), (40, 64, 32), (1000, 53.3, 20), (64, 64, 16)]
@@ -41,8 +51,8 @@ def check_window_starts(fn) -> bool:
                 print("hint: the last window must end on the last frame: add a start at length - window")
             if length < window:
                 print("hint: a video shorter than a window gets one window at 0")
-            return verdict(False, "", f"length {length}, window {window}, stride {stride}: {got[:6]} vs "
-                                      f"{expected[:6]}")
+            return verdict(False, "", f"length {length}, window {window}, stride {stride}: got {_starts(got)}; "
+                                      f"want {_starts(expected)}")
     return verdict(True, "windows every stride frames, the last one flush with the end", "")
 
 
