@@ -124,6 +124,34 @@ def pathway_totals(rows):
     return totals
 
 
+def receptive_fields(model, pathway="slow") -> dict:
+    """How far one unit of ``pathway`` sees after each stage: {"pool1": (frames, pixels), "res2": ..., "res5": ...}.
+
+    The theoretical field, as if the input went on past its borders: each convolution or pooling adds
+    (dilated kernel - 1) times the stride accumulated before it. Projection shortcuts (``branch1``) run beside a
+    block's branch and add nothing; non-local blocks, which see everything, and the laterals are left out.
+    """
+    twin = _meta_twin(model)
+    prefix = f"pathway{twin.config.pathway_names.index(pathway)}"
+    field, jump, fields = [1, 1], [1, 1], {}
+    for stage, module in twin.stages():
+        if stage not in LAYER_NAMES or stage == "head":
+            continue
+        for name, m in module.named_modules():
+            if (isinstance(m, (torch.nn.Conv3d, torch.nn.MaxPool3d)) and name.startswith(prefix)
+                    and "branch1" not in name and "nonlocal" not in name):
+                kernel, stride, dilation = (_triple(getattr(m, a)) for a in ("kernel_size", "stride", "dilation"))
+                for axis in (0, 1):  # time, then height (our kernels are square)
+                    field[axis] += dilation[axis] * (kernel[axis] - 1) * jump[axis]
+                    jump[axis] *= stride[axis]
+        fields["pool1" if stage == "s1" else LAYER_NAMES[stage]] = tuple(field)
+    return fields
+
+
+def _triple(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * 3
+
+
 def shape_table(model, input_size=None):
     """The paper's Table 1 from the model itself: kernels from its layers, output shapes from forward hooks."""
     twin = _meta_twin(model)

@@ -45,7 +45,6 @@ def test_check_temporal_kernel_cost_of_other_stages(capsys):
 
 
 def test_check_first_stages(capsys):
-    assert ex._slow_receptive_fields("slow_r50_8x8") == {"pool1": 11, "res2": 35, "res3": 91, "res4": 267, "res5": 427}
     assert ex.check_first_stages(["pool1", "res2", "res2", "res3", "res4"], "slow_r50_8x8")  # 9 raw frames apart
     assert ex.check_first_stages({8.0: "pool1", 4.0: "res2", 2.0: "res2", 1.0: "res3", 0.5: "res4"}, "slow_r50_8x8")
     assert ex.check_first_stages(["res2", "res3", "res3", "res4", "res5"], "slow_r50_4x16")  # 21 apart

@@ -125,3 +125,12 @@ def test_our_forward_runs_the_reference_operators_and_no_more(builder):
     theirs = network["forward_operators"]
     assert {k: v for k, v in ours.items() if k not in VIEWS} == {k: v for k, v in theirs.items() if k not in VIEWS}
     assert sum(ours.get(k, 0) for k in VIEWS) <= sum(theirs.get(k, 0) for k in VIEWS)
+
+
+def test_receptive_fields_grow_with_kernels_and_strides_and_skip_shortcuts_and_non_local_blocks():
+    slow = {"pool1": (1, 11), "res2": (1, 35), "res3": (1, 91), "res4": (13, 267), "res5": (19, 427)}
+    assert flops.receptive_fields("slow_r50_4x16") == slow  # temporal kernels only in res4-5 (Table 1)
+    assert flops.receptive_fields("slowfast_r50_4x16_nl") == slow  # the non-local blocks' pools add nothing
+    fast = flops.receptive_fields("slowfast_r50_4x16", "fast")
+    assert [frames for frames, _ in fast.values()] == [5, 11, 19, 31, 37]  # kernel 5 in conv1, 3 in every stage
+    assert [pixels for _, pixels in fast.values()] == [pixels for _, pixels in slow.values()]

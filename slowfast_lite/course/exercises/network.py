@@ -100,25 +100,6 @@ def check_temporal_kernel_cost(gmacs, model: str = "slow_r50_4x16", crop: int = 
                    f"{base:.2f})", f"{float(gmacs):.3g} GMACs is off: only the a convs of {names} change")
 
 
-def _slow_receptive_fields(model) -> dict:
-    """Spatial receptive field (pixels) of a Slow unit after pool1 and after res2..res5 of ``model``.
-
-    Walks the Slow pathway's convolutions and pools in order: each adds (k - 1) times the stride accumulated so far;
-    the 1 x 1^2 projection shortcuts run beside the branch and add nothing."""
-    net = _meta_model(model)
-    field, jump, fields = 1, 1, {}
-    for k in range(1, 6):
-        for name, m in getattr(net, f"s{k}").named_modules():
-            if (isinstance(m, (torch.nn.Conv3d, torch.nn.MaxPool3d)) and name.startswith("pathway0")
-                    and "branch1" not in name and "nonlocal" not in name):
-                kernel, stride = m.kernel_size, m.stride
-                kernel = kernel[1] if isinstance(kernel, tuple) else kernel
-                stride = stride[1] if isinstance(stride, tuple) else stride
-                field, jump = field + (kernel - 1) * jump, jump * stride
-        fields["pool1" if k == 1 else f"res{k}"] = field
-    return fields
-
-
 def _slow_gap(model, fps: float = 30.0) -> float:
     """Mean distance, in raw frames, between the Slow frames of one clip of ``model`` from a ``fps`` video."""
     config = models.CONFIGS[model]
@@ -133,7 +114,8 @@ def check_first_stages(stages, model: str = "slow_r50_8x8", crossing_seconds=(8.
     ``crossing_seconds`` moves between two Slow frames of ``model`` (a list in that order, or a dict by seconds)."""
     if _missing(stages):
         return False
-    fields, gap = _slow_receptive_fields(model), _slow_gap(model, fps)
+    fields = {stage: pixels for stage, (_, pixels) in flops.receptive_fields(model).items()}
+    gap = _slow_gap(model, fps)
 
     def first(gap_frames):
         return [next((s for s, f in fields.items() if f >= crop / (fps * sec) * gap_frames), "none")
